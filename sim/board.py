@@ -1,0 +1,207 @@
+"""The virtual board: one ESP32 with its clock, I2C buses, pins, motor PWM,
+ADC and watchdog, running the unchanged firmware from firmware/main.py.
+
+    vb = VirtualBoard("esp32_devkitc")
+    vb.attach_i2c(0, 0x29, tof_model)       # chip models live in sim.chips
+    result = vb.run(until_ms=10_000)        # boots main.py, Ctrl-C at the end
+    result.console, vb.motor_timeline()
+
+Chip models and the world are added by the scenario runner (sim.scenario);
+this module only knows the board.
+"""
+
+import contextlib
+import io
+import sys
+
+from sim import esp32_pins, loader, machine, vtime
+from sim.vclock import Clock
+
+
+class SimulationEnd(BaseException):
+    """Raised from the clock when a run reaches its end time."""
+
+
+class RunResult:
+    def __init__(self, console, resets, ended_by):
+        self.console = console
+        self.resets = resets  # [(t_ms, cause)]
+        self.ended_by = ended_by  # "interrupt", "returned", "time", "exception"
+
+    def __repr__(self):
+        return "RunResult(ended_by=%r, resets=%r)" % (self.ended_by, self.resets)
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, sink, echo):
+        self.sink = sink
+        self.echo = echo
+
+    def write(self, s):
+        self.sink.append(s)
+        if self.echo is not None:
+            self.echo.write(s)
+        return len(s)
+
+
+class VirtualBoard:
+    MAX_REBOOTS = 20
+
+    def __init__(self, board_name="esp32_devkitc", start_ms=0, unique_id=b"\x24\x0a\xc4\x5a\x10\x01"):
+        self.config = loader.load_board_config(board_name)
+        self.chip = self.config.CHIP
+        self.clock = Clock(start_ms)
+        self.unique_id = unique_id
+        self.buses = {bus_id: machine.I2CBus(self, bus_id) for bus_id in self.config.I2C}
+        self.pins = {}
+        self.pin_inputs = {}  # pin -> fn(t_ms) -> level, for buttons and the like
+        self.adc_sources = {}  # pin -> fn(t_ms) -> microvolts
+        self.pwm_log = []  # (t_ms, pin, duty_u16), one row per change
+        self.pin_log = []  # (t_ms, pin, level) for outputs
+        self.reset_cause = machine.PWRON_RESET
+        self.resets = []
+        self.rtc_base_s = None  # RTC seconds at clock.us == rtc_set_us
+        self.rtc_set_us = 0
+        self.overrides = {}  # extra module names for the firmware (console streams, flash)
+        self._wdt_timeout_ms = None
+        self._wdt_fed_us = 0
+        self._interrupt_at_ms = None
+        self._end_at_ms = None
+        self.clock.add_listener(self._on_time)
+
+    # --- wiring -------------------------------------------------------------
+    def attach_i2c(self, bus_id, addr, device):
+        self.buses[bus_id].attach(addr, device)
+
+    def check_pin(self, pin):
+        if not isinstance(pin, int):
+            raise TypeError("pin must be an int, got %r" % (pin,))
+        reason = esp32_pins.check_pin(self.chip, pin)
+        if reason:
+            raise ValueError("invalid pin: " + reason)
+        return pin
+
+    def check_output_pin(self, pin):
+        self.check_pin(pin)
+        reason = esp32_pins.check_pin(self.chip, pin, output=True)
+        if reason:
+            raise ValueError("invalid pin: " + reason)
+        return pin
+
+    def pin_state(self, pin):
+        return self.pins.setdefault(pin, {"mode": None, "pull": None, "out": 0})
+
+    def pin_level(self, pin):
+        source = self.pin_inputs.get(pin)
+        if source is not None:
+            return source(self.clock.ms)
+        state = self.pin_state(pin)
+        if state["mode"] in (machine.Pin.OUT, machine.Pin.OPEN_DRAIN):
+            return state["out"]
+        return 1 if state["pull"] == machine.Pin.PULL_UP else 0
+
+    def pin_written(self, pin, level):
+        self.pin_log.append((self.clock.ms, pin, level))
+
+    def pwm_written(self, pin, duty):
+        self.pwm_log.append((self.clock.ms, pin, duty))
+
+    def adc_uv(self, pin):
+        source = self.adc_sources.get(pin)
+        return source(self.clock.ms) if source else 0
+
+    def motor_timeline(self):
+        """[(t_ms, duty_u16)] of the motor pin, one row per change."""
+        pin = self.config.MOTOR["pin"]
+        return [(t, d) for t, p, d in self.pwm_log if p == pin]
+
+    # --- RTC --------------------------------------------------------------
+    def rtc_seconds(self):
+        if self.rtc_base_s is None:
+            return (self.clock.us // 1_000_000)  # unset: counts from 2000-01-01 at boot
+        return self.rtc_base_s + (self.clock.us - self.rtc_set_us) // 1_000_000
+
+    def rtc_datetime(self, dt=None):
+        if dt is None:
+            y, mo, d, h, mi, s, wd, _ = vtime.gmtime(self.rtc_seconds())
+            return (y, mo, d, wd, h, mi, s, 0)
+        y, mo, d, _wd, h, mi, s = dt[:7]
+        self.rtc_base_s = vtime.mktime((y, mo, d, h, mi, s, 0, 0))
+        self.rtc_set_us = self.clock.us
+        return None
+
+    # --- watchdog, interrupts, end of run ---------------------------------
+    def watchdog_start(self, timeout_ms):
+        self._wdt_timeout_ms = timeout_ms
+        self._wdt_fed_us = self.clock.us
+
+    def watchdog_feed(self):
+        self._wdt_fed_us = self.clock.us
+
+    def interrupt_at(self, t_ms):
+        """Deliver Ctrl-C (KeyboardInterrupt) to the firmware at board time t_ms."""
+        self._interrupt_at_ms = t_ms
+
+    def _on_time(self, now_us):
+        if self._wdt_timeout_ms is not None and now_us - self._wdt_fed_us > self._wdt_timeout_ms * 1000:
+            self._wdt_timeout_ms = None
+            raise machine.BoardReset(machine.WDT_RESET)
+        if self._interrupt_at_ms is not None and now_us >= self._interrupt_at_ms * 1000:
+            self._interrupt_at_ms = None
+            raise KeyboardInterrupt
+        if self._end_at_ms is not None and now_us >= self._end_at_ms * 1000:
+            raise SimulationEnd
+
+    # --- running ------------------------------------------------------------
+    @contextlib.contextmanager
+    def active(self):
+        """Bind the simulator's machine and time modules to this board."""
+        machine._bind(self)
+        vtime.bind(self.clock)
+        try:
+            yield self
+        finally:
+            machine._bind(None)
+            vtime.bind(None)
+
+    def run(self, until_ms, interrupt_at_ms=None, echo=None, grace_ms=2000):
+        """Boot main.py and run until board time `until_ms`.
+
+        By default Ctrl-C arrives at `until_ms` and the firmware gets `grace_ms`
+        to shut down cleanly; resets (watchdog, machine.reset) reboot main.py.
+        """
+        self._interrupt_at_ms = until_ms if interrupt_at_ms is None else interrupt_at_ms
+        self._end_at_ms = max(until_ms, self._interrupt_at_ms) + grace_ms
+        console = []
+        ended_by = "returned"
+        with self.active(), contextlib.redirect_stdout(_Tee(console, echo)):
+            for _ in range(self.MAX_REBOOTS):
+                try:
+                    loader.run_main(self.config, self.overrides)
+                    ended_by = "returned"
+                    break
+                except machine.BoardReset as reset:
+                    self._reboot(reset.cause, console)
+                    continue
+                except KeyboardInterrupt:
+                    ended_by = "interrupt"  # unhandled: the REPL prints it, board stays up
+                    console.append("KeyboardInterrupt\n")
+                    break
+                except SimulationEnd:
+                    ended_by = "time"
+                    break
+        self._end_at_ms = None
+        return RunResult("".join(console), list(self.resets), ended_by)
+
+    def _reboot(self, cause, console):
+        self.resets.append((self.clock.ms, cause))
+        self.reset_cause = cause
+        self._wdt_timeout_ms = None
+        for state in self.pins.values():
+            state.update(mode=None, pull=None, out=0)
+        pin = self.config.MOTOR["pin"]
+        self.pwm_written(pin, 0)  # a reset releases the PWM peripheral
+        console.append("\n[reset: cause %d]\n" % cause)
+        self.clock.sleep_ms(300)  # ROM boot + MicroPython start-up
+
+
