@@ -67,11 +67,17 @@ class VirtualBoard:
         self._wdt_fed_us = 0
         self._interrupt_at_ms = None
         self._end_at_ms = None
+        self.timers = {}  # id -> [next_us, period_us, mode, callback, timer]
         self.clock.add_listener(self._on_time)
 
     # --- wiring -------------------------------------------------------------
     def attach_i2c(self, bus_id, addr, device):
         self.buses[bus_id].attach(addr, device)
+
+    def i2c_bus(self, bus_id):
+        if bus_id not in self.buses:
+            raise ValueError("I2C(%r) is not wired on board %s" % (bus_id, self.config.NAME))
+        return self.buses[bus_id]
 
     def check_pin(self, pin):
         if not isinstance(pin, int):
@@ -142,7 +148,26 @@ class VirtualBoard:
         """Deliver Ctrl-C (KeyboardInterrupt) to the firmware at board time t_ms."""
         self._interrupt_at_ms = t_ms
 
+    def timer_start(self, timer_id, mode, period_ms, callback, timer):
+        if period_ms <= 0:
+            raise ValueError("period")
+        self.timers[timer_id] = [self.clock.us + period_ms * 1000, period_ms * 1000, mode, callback, timer]
+
+    def timer_stop(self, timer_id):
+        self.timers.pop(timer_id, None)
+
+    def _run_timers(self, now_us):
+        for timer_id, t in list(self.timers.items()):
+            while t[3] is not None and now_us >= t[0]:
+                t[0] += t[1]
+                if t[2] == machine.Timer.ONE_SHOT:
+                    self.timers.pop(timer_id, None)
+                t[3](t[4])
+                if t[2] == machine.Timer.ONE_SHOT:
+                    break
+
     def _on_time(self, now_us):
+        self._run_timers(now_us)
         if self._wdt_timeout_ms is not None and now_us - self._wdt_fed_us > self._wdt_timeout_ms * 1000:
             self._wdt_timeout_ms = None
             raise machine.BoardReset(machine.WDT_RESET)
@@ -197,6 +222,7 @@ class VirtualBoard:
         self.resets.append((self.clock.ms, cause))
         self.reset_cause = cause
         self._wdt_timeout_ms = None
+        self.timers.clear()
         for state in self.pins.values():
             state.update(mode=None, pull=None, out=0)
         pin = self.config.MOTOR["pin"]

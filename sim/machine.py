@@ -292,3 +292,21 @@ class RTC:
 
     def init(self, dt):
         self.datetime(dt)
+
+
+class Timer:
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=-1, **kwargs):
+        self._id = id
+        if kwargs:
+            self.init(**kwargs)
+
+    def init(self, mode=PERIODIC, period=-1, freq=-1, callback=None):
+        if freq > 0:
+            period = 1000 // freq
+        _b().timer_start(self._id, mode, period, callback, self)
+
+    def deinit(self):
+        _b().timer_stop(self._id)
