@@ -12,7 +12,6 @@ this module only knows the board.
 
 import contextlib
 import io
-import sys
 
 from sim import esp32_pins, loader, machine, vtime
 from sim.vclock import Clock
@@ -189,11 +188,12 @@ class VirtualBoard:
             machine._bind(None)
             vtime.bind(None)
 
-    def run(self, until_ms, interrupt_at_ms=None, echo=None, grace_ms=2000):
+    def run(self, until_ms, interrupt_at_ms=None, echo=None, grace_ms=2000, on_boot=None):
         """Boot main.py and run until board time `until_ms`.
 
         By default Ctrl-C arrives at `until_ms` and the firmware gets `grace_ms`
         to shut down cleanly; resets (watchdog, machine.reset) reboot main.py.
+        `on_boot(app)` runs after each boot once the firmware's App is built.
         """
         self._interrupt_at_ms = until_ms if interrupt_at_ms is None else interrupt_at_ms
         self._end_at_ms = max(until_ms, self._interrupt_at_ms) + grace_ms
@@ -202,12 +202,12 @@ class VirtualBoard:
         with self.active(), contextlib.redirect_stdout(_Tee(console, echo)):
             for _ in range(self.MAX_REBOOTS):
                 try:
-                    loader.run_main(self.config, self.overrides)
-                    ended_by = "returned"
-                    break
-                except machine.BoardReset as reset:
-                    self._reboot(reset.cause, console)
-                    continue
+                    try:
+                        loader.run_main(self.config, self.overrides, on_boot)
+                        ended_by = "returned"
+                        break
+                    except machine.BoardReset as reset:
+                        self._reboot(reset.cause, console)
                 except KeyboardInterrupt:
                     ended_by = "interrupt"  # unhandled: the REPL prints it, board stays up
                     console.append("KeyboardInterrupt\n")
@@ -215,6 +215,8 @@ class VirtualBoard:
                 except SimulationEnd:
                     ended_by = "time"
                     break
+            else:
+                ended_by = "reboot loop"
         self._end_at_ms = None
         return RunResult("".join(console), list(self.resets), ended_by)
 

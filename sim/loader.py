@@ -128,7 +128,12 @@ def firmware_modules(board_config=None, extra_overrides=None):
         sys.meta_path.remove(finder)
 
 
-def run_main(board_config, extra_overrides=None):
-    """Run firmware/main.py the way the board's boot does."""
+def run_main(board_config, extra_overrides=None, on_boot=None):
+    """Run firmware/main.py the way the board's boot does.
+
+    `on_boot(app)`, if given, is called by the firmware once its App is built
+    (rearguard.app.on_boot): the simulator's window onto events and state.
+    """
     with firmware_modules(board_config, extra_overrides) as load:
+        load("rearguard.app").on_boot = on_boot
         load("main")

@@ -4,8 +4,9 @@
 #     player = PatternPlayer(motor)
 #     player.play(CAUTION, now_ms)
 #     player.update(now_ms)          # every tick; sets the motor, never sleeps
-from micropython import const
 from time import ticks_diff
+
+from micropython import const
 
 OFF = const(0)
 STOP = const(1)

@@ -42,4 +42,4 @@ class I2CDevice:
         try:
             self.i2c.writeto(self.device_address, b"")
         except OSError:
-            raise ValueError("No I2C device at address: 0x%x" % self.device_address)
+            raise ValueError("No I2C device at address: 0x%x" % self.device_address) from None
