@@ -37,9 +37,12 @@ def test_missing_sensor_is_reported_and_plays_blind_without_crash_loop():
 
 
 def test_ctrl_c_leaves_the_motor_off_and_returns_to_the_repl():
+    probe = VirtualBoard("esp32_devkitc")
+    probe.run(until_ms=2000)
+    first_chirp = _motor_on_times(probe)[0]
+    # Same board again (runs are deterministic): Ctrl-C in the middle of the
+    # second chirp group, while the motor is running.
     vb = VirtualBoard("esp32_devkitc")
-    # Interrupt in the middle of a chirp, while the motor is running.
-    first_chirp = 0
     result = vb.run(until_ms=first_chirp + BLIND_PERIOD_MS + 30)
     assert result.ended_by == "returned"  # main.py returned: the REPL prompt
     assert "stopped (Ctrl-C)" in result.console

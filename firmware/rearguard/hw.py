@@ -12,39 +12,40 @@ from rearguard.drivers.tof import RangeSensor
 
 
 class Hardware:
-    def __init__(self):
-        self.buses = {}
-        self.tof = None
-        self.imu = None
-        self.motor = None
-        self.button = None
-        self.battery = None
-        self.led = None
-
-
-def _bus(hw, board, machine, bus_id):
-    if bus_id not in hw.buses:
-        sda, scl, freq = board.I2C[bus_id]
-        hw.buses[bus_id] = machine.I2C(bus_id, scl=machine.Pin(scl), sda=machine.Pin(sda), freq=freq)
-    return hw.buses[bus_id]
+    def __init__(self, buses, motor, tof, imu, button, battery, led):
+        self.buses = buses
+        self.motor = motor
+        self.tof = tof
+        self.imu = imu
+        self.button = button
+        self.battery = battery
+        self.led = led
 
 
 def build(board, machine, now_ms):
     Pin = machine.Pin
-    hw = Hardware()
+    buses = {}
+
+    def bus(bus_id):
+        if bus_id not in buses:
+            sda, scl, freq = board.I2C[bus_id]
+            buses[bus_id] = machine.I2C(bus_id, scl=Pin(scl), sda=Pin(sda), freq=freq)
+        return buses[bus_id]
+
     # The motor first: whatever else fails, the clip must be able to buzz.
     m = board.MOTOR
-    hw.motor = Motor(machine.PWM(Pin(m["pin"]), freq=m["freq"], duty_u16=0), m["active_high"])
+    motor = Motor(machine.PWM(Pin(m["pin"]), freq=m["freq"], duty_u16=0), m["active_high"])
     t = board.TOF
     xshut = Pin(t["xshut"], Pin.OUT, value=1) if t.get("xshut") is not None else None
-    hw.tof = RangeSensor(_bus(hw, board, machine, t["bus"]), t["addr"], xshut, now_ms, board.NAME)
+    tof = RangeSensor(bus(t["bus"]), t["addr"], xshut, now_ms, board.NAME)
     i = board.IMU
-    hw.imu = Imu(_bus(hw, board, machine, i["bus"]), i["chip"], i["addr"], i["axes"], now_ms, board.NAME)
+    imu = Imu(bus(i["bus"]), i["chip"], i["addr"], i["axes"], now_ms, board.NAME)
     b = board.BUTTON
-    pull = Pin.PULL_UP if b["pull_up"] else Pin.PULL_DOWN
-    hw.button = Button(Pin(b["pin"], Pin.IN, pull), b["active_low"])
+    button = Button(Pin(b["pin"], Pin.IN, Pin.PULL_UP if b["pull_up"] else Pin.PULL_DOWN),
+                    b["active_low"])
     a = board.BATTERY
-    hw.battery = Battery(machine.ADC(Pin(a["pin"]), atten=machine.ADC.ATTN_11DB), a["divider"])
+    battery = Battery(machine.ADC(Pin(a["pin"]), atten=machine.ADC.ATTN_11DB), a["divider"])
+    led = None
     if board.LED is not None:
-        hw.led = Pin(board.LED["pin"], Pin.OUT, value=0 if board.LED["active_high"] else 1)
-    return hw
+        led = Pin(board.LED["pin"], Pin.OUT, value=0 if board.LED["active_high"] else 1)
+    return Hardware(buses, motor, tof, imu, button, battery, led)
