@@ -1,0 +1,261 @@
+# Session files in flash, kept so that a power cut at any instant loses at most
+# the running session's last 30 s and never touches a finished session.
+#
+#   sNNNNNNNN.rgs  finished, not yet synced      sNNNNNNNN.syn  finished, synced
+#   sNNNNNNNN.bad  failed its checksum: set aside, reported, never served
+#   run.ckp        checkpoint of the running session      meta  boot + next id
+#   profile        the athlete profile set from the host (name value lines)
+#   *.tmp          a write in progress (removed at boot)
+#
+# Every write goes to a .tmp name and is renamed into place (atomic on
+# LittleFS). Full flash: the oldest synced sessions are deleted first; an
+# unsynced one never is - it stays in RAM (still listed and served to the
+# host) and `low_storage` is raised until there is room again.
+#
+#     store = Store(flash.mount()); store.mount()
+#     store.save(session_id, blob); store.mark_synced(session_id)
+from rearguard import protocol
+
+CHECKPOINT = "run.ckp"
+META = "meta"
+PROFILE = "profile"
+MARGIN_BLOCKS = 2  # copy-on-write metadata and the .tmp twin while renaming
+
+
+def _name(session_id, ext):
+    return "s%08d.%s" % (session_id, ext)
+
+
+def _parse_name(name):
+    # "s00000012.rgs" -> (12, "rgs"); None for anything else
+    if len(name) != 13 or name[0] != "s" or name[9] != "." or not name[1:9].isdigit():
+        return None
+    return int(name[1:9]), name[10:]
+
+
+class Store:
+    def __init__(self, flash):
+        self.flash = flash
+        self.boot = 0
+        self.next_id = 1
+        self.sessions = {}  # id -> [size, crc (the file's CRC-32 trailer), synced, blob_or_None (RAM-only)]
+        self.problems = []  # messages for the console and the sync handshake
+        self.low_storage = False
+
+    # --- boot --------------------------------------------------------------
+    def mount(self):
+        """Scan the flash: clean up, set aside corrupt files, recover an
+        interrupted session. Returns the problems found (also in .problems)."""
+        flash = self.flash
+        names = flash.names()
+        for name in names:
+            if name.endswith(".tmp"):
+                self._quietly(flash.remove, name)
+        self._read_meta(names)
+        for name in names:
+            parsed = _parse_name(name)
+            if parsed is None or parsed[1] not in ("rgs", "syn"):
+                continue
+            session_id, ext = parsed
+            blob = self._checked(name, session_id)
+            if blob is not None:
+                self.sessions[session_id] = [len(blob), protocol.check_session(blob)[1],
+                                             ext == "syn", None]
+            self.next_id = max(self.next_id, session_id + 1)
+        if CHECKPOINT in names:
+            self._recover()
+        self.boot += 1
+        self._write_meta()
+        return self.problems
+
+    def _read_meta(self, names):
+        if META not in names:
+            return
+        try:
+            boot, next_id = flash_ints(self.flash.read(META))
+            self.boot, self.next_id = boot, next_id
+        except (OSError, ValueError):
+            self.problems.append("session counter unreadable; rebuilt from the files")
+
+    def _checked(self, name, session_id):
+        try:
+            blob = self.flash.read(name)
+            if protocol.check_session(blob)[0] == session_id:
+                return blob
+        except protocol.ProtocolError:
+            pass
+        except OSError:
+            pass
+        self.problems.append("session %d is corrupt; set aside as %s" % (session_id, _name(session_id, "bad")))
+        self._quietly(self.flash.rename, name, _name(session_id, "bad"))
+        return None
+
+    def _recover(self):
+        try:
+            blob = self.flash.read(CHECKPOINT)
+            session_id = protocol.check_session(blob)[0]
+        except (OSError, protocol.ProtocolError):
+            self.problems.append("checkpoint of the interrupted session is corrupt; set aside")
+            self._quietly(self.flash.rename, CHECKPOINT, "run.bad")
+            return
+        self.next_id = max(self.next_id, session_id + 1)
+        if session_id not in self.sessions:
+            blob = protocol.restamp(blob, protocol.FLAG_RECOVERED, protocol.FLAG_CHECKPOINT)
+            self.problems.append("session %d was interrupted; recovered from its checkpoint" % session_id)
+            if not self.save(session_id, blob):
+                return  # kept in RAM; the checkpoint stays until it is written
+        self._quietly(self.flash.remove, CHECKPOINT)
+
+    def _write_meta(self):
+        data = ("%d %d\n" % (self.boot, self.next_id)).encode()
+        return self._write_atomic(META, data, False)
+
+    # --- sessions ----------------------------------------------------------
+    def new_session_id(self):
+        session_id = self.next_id
+        self.next_id += 1
+        self._write_meta()  # before the id is used: unique across reboots
+        return session_id
+
+    def checkpoint(self, blob):
+        """Persist the running session's state; False if flash is full."""
+        return self._write_atomic(CHECKPOINT, blob, True)
+
+    def save(self, session_id, blob):
+        """Store a finished session. False: no room - it stays in RAM."""
+        entry = [len(blob), protocol.check_session(blob)[1], False, None]
+        if self._write_atomic(_name(session_id, "rgs"), blob, True):
+            self.sessions[session_id] = entry
+            self._quietly(self.flash.remove, CHECKPOINT)
+            return True
+        entry[3] = bytes(blob)
+        self.sessions[session_id] = entry
+        self.low_storage = True
+        return False
+
+    def read(self, session_id):
+        """The session's verified bytes, or None if unknown or corrupt."""
+        entry = self.sessions.get(session_id)
+        if entry is None:
+            return None
+        if entry[3] is not None:
+            return entry[3]
+        name = _name(session_id, "syn" if entry[2] else "rgs")
+        blob = self._checked(name, session_id)
+        if blob is None:
+            del self.sessions[session_id]
+        return blob
+
+    def listing(self):
+        """[(id, size, crc, synced)] sorted by id."""
+        return [(sid, e[0], e[1], e[2]) for sid, e in sorted(self.sessions.items())]
+
+    def unsynced_count(self):
+        return sum(1 for e in self.sessions.values() if not e[2])
+
+    def mark_synced(self, session_id):
+        """The host has the session durably. False if the id is unknown."""
+        entry = self.sessions.get(session_id)
+        if entry is None:
+            return False
+        if entry[2]:
+            return True
+        if entry[3] is not None:
+            del self.sessions[session_id]  # RAM-only: the host's copy is the copy
+        else:
+            self.flash.rename(_name(session_id, "rgs"), _name(session_id, "syn"))
+            entry[2] = True
+        self._flush_ram()
+        return True
+
+    def _flush_ram(self):
+        # Room may have appeared (a synced session can now go): write RAM-only ones.
+        for session_id, entry in sorted(self.sessions.items()):
+            if entry[3] is not None:
+                if self._write_atomic(_name(session_id, "rgs"), entry[3], True):
+                    entry[3] = None
+        self.low_storage = any(e[3] is not None for e in self.sessions.values())
+
+    # --- the athlete profile survives reboots too ------------------------------
+    def save_profile(self, profile):
+        lines = ["%s %d" % item for item in profile.items()]
+        lines.append("_edits %d" % profile.version)
+        return self._write_atomic(PROFILE, "\n".join(lines).encode(), True)
+
+    def load_profile(self, profile):
+        """Apply the saved profile; a bad line is reported and skipped."""
+        try:
+            text = self.flash.read(PROFILE).decode()
+        except (OSError, ValueError):
+            return
+        edits = profile.version
+        for line in text.split("\n"):
+            words = line.split()
+            try:
+                if len(words) == 2 and words[0] == "_edits":
+                    edits = int(words[1])
+                elif len(words) == 2:
+                    profile.set(words[0], int(words[1]))
+            except (KeyError, ValueError):
+                self.problems.append("profile value %s ignored" % line[:40])
+        profile.version = edits
+
+    def free_bytes(self):
+        try:
+            return self.flash.free_bytes()
+        except OSError:
+            return 0
+
+    # --- space and atomic writes -------------------------------------------
+    def _make_room(self, size):
+        block = self.flash.block_size()
+        need = (-(-size // block) + MARGIN_BLOCKS) * block
+        while self.free_bytes() < need:
+            oldest = None
+            for session_id, entry in sorted(self.sessions.items()):
+                if entry[2] and entry[3] is None:
+                    oldest = session_id
+                    break
+            if oldest is None:
+                return False
+            self._quietly(self.flash.remove, _name(oldest, "syn"))
+            del self.sessions[oldest]
+        return True
+
+    def _write_atomic(self, name, data, may_delete):
+        tmp = name + ".tmp" if not name.endswith(".ckp") else "run.tmp"
+        if may_delete and not self._make_room(len(data)):
+            return False
+        try:
+            self.flash.write(tmp, data)
+            self.flash.rename(tmp, name)
+            return True
+        except OSError:
+            self._quietly(self.flash.remove, tmp)
+            return False
+
+    def _quietly(self, fn, *args):
+        try:
+            fn(*args)
+        except OSError:
+            pass
+
+
+def flash_ints(data):
+    words = data.decode().split()
+    if len(words) != 2:
+        raise ValueError("meta")
+    return int(words[0]), int(words[1])
+
+
+def open_store(flash_module):
+    """Mount the session store at boot; problems are printed for the developer.
+    None if the flash itself is unusable (the clip still protects the runner)."""
+    try:
+        store = Store(flash_module.mount())
+        for problem in store.mount():
+            print("rearguard: " + problem)
+        return store
+    except OSError as e:
+        print("rearguard: session storage unusable (%s); sessions are not kept" % e)
+        return None

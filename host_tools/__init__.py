@@ -1,0 +1,1 @@
+"""The desktop side of RearGuard: the `rearguard` command (host_tools.cli)."""

@@ -1,0 +1,418 @@
+"""The virtual board's USB serial console on a pseudo-terminal, so the desktop
+tool talks to the real firmware sync code through pyserial.
+
+    python -m sim.pty [--scenario FILE] [--baud 115200] [--board NAME]
+    (also `python -m sim board --pty ...`, which calls serve())
+
+It first plays the scenario (or, with none, the default run) free-running, so
+there is a session in the virtual flash; then it boots the firmware again with
+its console on a pseudo-terminal, prints `device: /dev/pts/N`, and runs with
+virtual time paced to real time until killed (SIGTERM/SIGINT). With --baud,
+every write the firmware makes takes the time it would take on a UART at that
+rate (10 bits a byte), in virtual and therefore in real time.
+
+The firmware reaches the terminal through its ordinary `sys.stdin`/`sys.stdout`
+and `select.poll` (rearguard.sync.ConsoleLink): this module provides stand-ins
+for `sys` and `select` through VirtualBoard.overrides, and the virtual flash as
+`rearguard_flash`.
+"""
+
+import argparse
+import errno
+import os
+import select as _select
+import sys as _sys
+import termios
+import time
+import tty
+import types
+
+from sim.board import VirtualBoard
+from sim.flash import VirtualFlash
+
+DEFAULT_RUN_MS = 45_000
+BATTERY_MV = 4050
+
+
+class PtyConsole:
+    """The master side of a pseudo-terminal, as the board's UART sees it."""
+
+    def __init__(self, baud=None):
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave, termios.TCSANOW)
+        os.set_blocking(self.master, False)
+        self.path = os.ttyname(self.slave)
+        self.baud = baud
+        self.clock = None  # the board's clock, for the wire time of writes
+        self._pending = bytearray()
+        self.bytes_written = 0
+
+    def close(self):
+        for fd in (self.master, self.slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # what the firmware's stdin/stdout and select.poll end up calling
+    def readable(self):
+        if self._pending:
+            return True
+        r, _, _ = _select.select([self.master], [], [], 0)
+        if r:
+            try:
+                self._pending.extend(os.read(self.master, 4096))
+            except (BlockingIOError, OSError):
+                return False
+        return bool(self._pending)
+
+    def readinto(self, buf):
+        if not self.readable():
+            return None
+        if 3 in self._pending:
+            # Ctrl-C: MicroPython's console turns it into KeyboardInterrupt before
+            # stdin sees it; so does the simulated one (the firmware stops cleanly).
+            del self._pending[: self._pending.index(3) + 1]
+            raise KeyboardInterrupt
+        n = min(len(buf), len(self._pending))
+        buf[:n] = self._pending[:n]
+        del self._pending[:n]
+        return n
+
+    def write(self, data):
+        data = bytes(data)
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.master, view)
+            except BlockingIOError:
+                break  # nobody reading: a USB console drops output too
+            except OSError as e:
+                if e.errno in (errno.EIO, errno.EAGAIN):
+                    break
+                raise
+            view = view[n:]
+        self.bytes_written += len(data)
+        if self.baud and self.clock is not None:
+            self.clock.sleep_us(len(data) * 10_000_000 // self.baud)
+        return len(data)
+
+    def modules(self):
+        """`sys` and `select` as the firmware should see them."""
+        console = self
+
+        class _In:
+            def __init__(self):
+                self.buffer = self
+
+            def readinto(self, buf):
+                return console.readinto(buf)
+
+            def read(self, n=1):
+                buf = bytearray(n)
+                got = console.readinto(buf) or 0
+                return bytes(buf[:got])
+
+        class _Out:
+            def __init__(self):
+                self.buffer = self
+
+            def write(self, data):
+                if isinstance(data, str):
+                    data = data.encode()
+                return console.write(data)
+
+        class _Poll:
+            def __init__(self):
+                self.objs = []
+
+            def register(self, obj, mask=1):
+                self.objs.append(obj)
+
+            def poll(self, timeout=-1):
+                return [(o, 1) for o in self.objs] if console.readable() else []
+
+            def ipoll(self, timeout=-1, flags=0):
+                return iter(self.poll(timeout))
+
+        fake_sys = types.ModuleType("sys")
+        fake_sys.__dict__.update({k: getattr(_sys, k) for k in ("implementation", "version", "maxsize",
+                                                                 "byteorder", "modules", "path", "argv")})
+        fake_sys.platform = "esp32-sim"
+        fake_sys.stdin = _In()
+        fake_sys.stdout = _Out()
+        fake_sys.stderr = fake_sys.stdout
+        fake_sys.print_exception = lambda exc, file=None: None
+        fake_select = types.ModuleType("select")
+        fake_select.POLLIN = 1
+        fake_select.POLLOUT = 4
+        fake_select.poll = _Poll
+        return {"sys": fake_sys, "select": fake_select}
+
+
+class _Echo:
+    """print() output of the firmware goes to the same terminal, as on a board."""
+
+    def __init__(self, console):
+        self.console = console
+
+    def write(self, text):
+        self.console.write(text.replace("\n", "\r\n").encode())
+
+    def flush(self):
+        pass
+
+
+def pace_to_real_time(clock):
+    """Clock listener: virtual time never runs ahead of the wall clock."""
+    t0_real = time.monotonic()
+    t0_virtual = clock.us
+
+    def pace(now_us):
+        ahead = (now_us - t0_virtual) / 1e6 - (time.monotonic() - t0_real)
+        if ahead > 0.002:
+            time.sleep(ahead)
+
+    clock.add_listener(pace)
+    return pace
+
+
+DEFAULT_SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios",
+                                "wall_2_5ms_shade.json")
+
+
+def play_scenario(path, flash):
+    """Run a scenario (sim.scenario) with `flash` as the board's flash, so the
+    session the firmware records there is waiting when the terminal opens."""
+    from sim import scenario
+
+    spec = scenario.load(path)
+    build_board = scenario.build_board
+
+    def build_with_flash(*args, **kw):
+        # TODO(sim): replace by a flash= parameter of scenario.run (requested)
+        built = build_board(*args, **kw)
+        built[0].overrides["rearguard_flash"] = flash
+        return built
+
+    scenario.build_board = build_with_flash
+    try:
+        return scenario.run(spec)
+    finally:
+        scenario.build_board = build_board
+
+
+def play_default_run(board_name, flash, scenario=None):
+    """Fill the flash with the scenario's (or the default run's) session. A board
+    without the scenario engine still gets a session: a standing run with
+    missing sensors, started at boot."""
+    path = scenario or DEFAULT_SCENARIO
+    if os.path.exists(path) or scenario is not None:
+        return play_scenario(path, flash)
+    vb = VirtualBoard(board_name)
+    vb.overrides["rearguard_flash"] = flash
+    return vb.run(until_ms=DEFAULT_RUN_MS, on_boot=lambda app: app.session.start(vb.clock.ticks_ms()))
+
+
+def serve(board_name="esp32_devkitc", scenario=None, baud=None, flash=None, default_run=True,
+          announce=None, until_ms=None):
+    """Run the firmware with its console on a new pseudo-terminal until killed
+    (or board time `until_ms`). `announce(path)` is told the device path."""
+    flash = flash if flash is not None else VirtualFlash()
+    if default_run or scenario is not None:
+        play_default_run(board_name, flash, scenario)
+    console = PtyConsole(baud)
+    try:
+        vb = VirtualBoard(board_name, start_ms=0)
+        vb.overrides["rearguard_flash"] = flash
+        vb.overrides.update(console.modules())
+        bat = vb.config.BATTERY  # a charged cell on the desk, for the handshake's battery figure
+        num, den = bat["divider"]
+        vb.adc_sources[bat["pin"]] = lambda _t_ms: BATTERY_MV * 1000 * den // num
+        console.clock = vb.clock
+        pace_to_real_time(vb.clock)
+        (announce or _print_path)(console.path)
+        result = vb.run(until_ms=until_ms or 10 * 365 * 86_400_000, echo=_Echo(console))
+        if until_ms is None:
+            # Ctrl-C: the firmware stopped; a board would now sit at the REPL prompt.
+            console.write(b">>> ")
+            while True:
+                time.sleep(0.2)
+                console._pending.clear()
+                console.readable()
+        return result
+    finally:
+        console.close()
+
+
+class LoopbackDevice:
+    """The firmware's sync server on a virtual board in this process, behind a
+    pyserial-like port: each read by the host runs a few firmware ticks. For
+    tests of the host and the protocol that need no terminal and no thread.
+
+        dev = LoopbackDevice(flash)
+        link = host_tools.link.DeviceLink(dev.port)
+    """
+
+    def __init__(self, flash=None, board_name="esp32_devkitc", ticks_per_read=4):
+        from sim import loader, machine
+
+        self.flash = flash if flash is not None else VirtualFlash()
+        self.vb = VirtualBoard(board_name)
+        self.ticks_per_read = ticks_per_read
+        self.to_device = bytearray()
+        self.from_device = bytearray()
+        self._loader = loader.firmware_modules(self.vb.config, {"rearguard_flash": self.flash})
+        self._active = self.vb.active()
+        self._active.__enter__()
+        load = self._loader.__enter__()
+        self.modules = {name: load("rearguard." + name) for name in
+                        ("app", "store", "sync", "flash", "hw", "profile", "protocol", "events")}
+        m = self.modules
+        self.store = m["store"].open_store(m["flash"])
+        profile = m["profile"].Profile()
+        self.store.load_profile(profile)
+        hw = m["hw"].build(self.vb.config, machine, self.vb.clock.ticks_ms())
+        self.app = m["app"].App(hw, profile, self.vb.config.NAME, self.vb.clock.ticks_ms(), self.store)
+        self.server = m["sync"].SyncServer(self, self.app, self.store, machine.RTC(), "10c0ffee0001")
+        self.app.sync = self.server
+        self.port = _LoopbackPort(self)
+
+    def close(self):
+        self._loader.__exit__(None, None, None)
+        self._active.__exit__(None, None, None)
+
+    # the link the firmware's SyncServer sees
+    def read_byte(self):
+        if not self.to_device:
+            return -1
+        b = self.to_device[0]
+        del self.to_device[0]
+        return b
+
+    def write(self, data):
+        self.from_device.extend(data)
+
+    def step(self, ticks=1):
+        for _ in range(ticks):
+            now = self.vb.clock.ticks_ms()
+            self.app.tick(now)
+            self.app.serve(now)
+            self.vb.clock.sleep_ms(10)
+
+
+class _LoopbackPort:
+    """What host_tools.link.DeviceLink needs of a pyserial port."""
+
+    def __init__(self, device):
+        self.device = device
+        self.is_open = True
+        self.tamper = None  # fn(bytes) -> bytes: noise on the way to the host
+
+    @property
+    def in_waiting(self):
+        return len(self.device.from_device)
+
+    def write(self, data):
+        if not self.is_open:
+            raise OSError(errno.EIO, "port closed")
+        self.device.to_device.extend(data)
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def read(self, n=1):
+        if not self.is_open:
+            raise OSError(errno.EIO, "port closed")
+        dev = self.device
+        if not dev.from_device:
+            dev.step(dev.ticks_per_read)
+        data = bytes(dev.from_device[:n])
+        del dev.from_device[:n]
+        return self.tamper(data) if self.tamper else data
+
+    def reset_input_buffer(self):
+        self.device.from_device.clear()
+
+    def close(self):
+        self.is_open = False
+
+
+def record_sessions(flash, count, seed=0, board_name="esp32_devkitc"):
+    """Record `count` sessions of typical size (10-60 events) into `flash` with
+    the firmware's own recorder and store (tests, the sync bench)."""
+    import random
+
+    rng = random.Random(seed)
+    dev = LoopbackDevice(flash, board_name)
+    try:
+        keeper, log = dev.app.session, dev.app.log
+        activity = getattr(dev.app, "activity", None)
+        for _ in range(count):
+            if activity is not None:  # no runner here: no automatic pause or end
+                activity.keep_active(dev.app, dev.vb.clock.ticks_ms())
+            else:
+                keeper.start(dev.vb.clock.ticks_ms())
+            for _ in range(rng.randrange(10, 60)):
+                dev.step(rng.randrange(1, 20))
+                log.emit(dev.vb.clock.ticks_ms(), rng.randrange(1, 6), rng.randrange(0, 4))
+            keeper.stop(dev.vb.clock.ticks_ms())
+    finally:
+        dev.close()
+
+
+def demo_pull(out_dir, scenario=None):
+    """The end of `make demo`: the default run's session pulled from the firmware
+    on a pseudo-terminal into out_dir/sessions.db, the table shown, a plot
+    written to out_dir/session.png. Returns the exit status."""
+    import subprocess
+
+    os.makedirs(out_dir, exist_ok=True)
+    db = os.path.join(out_dir, "sessions.db")
+    cmd = [_sys.executable, "-m", "sim.pty"] + (["--scenario", scenario] if scenario else [])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        path = child.stdout.readline().split()[1]
+        from host_tools import cli
+
+        for argv in (["pull", "--port", path], ["sessions"], ["plot", "1", "-o", os.path.join(out_dir, "session.png")]):
+            status = cli.main(["--db", db] + argv)
+            if status:
+                return status
+        return 0
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+
+
+def _print_path(path):
+    print("device: %s" % path, flush=True)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sim.pty", description=__doc__.split("\n\n")[0])
+    p.add_argument("--board", default="esp32_devkitc")
+    p.add_argument("--scenario", help="scenario JSON to play first (default: the default run)")
+    p.add_argument("--baud", type=int, default=None, help="throttle the console to this rate")
+    p.add_argument("--no-default-run", action="store_true", help="start with an empty flash")
+    p.add_argument("--sessions", type=int, default=0, help="also pre-record N typical sessions")
+    args = p.parse_args(argv)
+    flash = VirtualFlash()
+    if args.sessions:
+        record_sessions(flash, args.sessions, board_name=args.board)
+    try:
+        serve(args.board, args.scenario, args.baud, flash=flash, default_run=not args.no_default_run)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    _sys.exit(main())

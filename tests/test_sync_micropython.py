@@ -1,0 +1,118 @@
+"""The session, store, codec and sync server code under real MicroPython (the
+WebAssembly port, ESP32 module set): the same bytes as under CPython, a session
+stored and served through the firmware's own code."""
+
+import binascii
+
+import pytest
+
+from rearguard import protocol
+from tools import micropython
+
+JOB = r"""
+import json
+from rearguard import protocol, store, session, sync, events, profile, flash
+
+class Fs:
+    # the os + open subset rearguard.flash uses, in RAM
+    def __init__(self):
+        self.files = {}
+    def mkdir(self, p):
+        pass
+    def listdir(self, p):
+        return [k.split('/')[-1] for k in self.files]
+    def remove(self, p):
+        del self.files[p]
+    def rename(self, a, b):
+        self.files[b] = self.files.pop(a)
+    def stat(self, p):
+        return (0, 0, 0, 0, 0, 0, len(self.files[p]), 0, 0, 0)
+    def statvfs(self, p):
+        return (4096, 4096, 300, 200, 200, 0, 0, 0, 0, 255)
+    def open(self, p, mode):
+        fs = self
+        class F:
+            def __init__(self):
+                self.buf = bytearray() if 'w' in mode else bytearray(fs.files[p])
+            def write(self, d):
+                self.buf.extend(d)
+            def read(self):
+                return bytes(self.buf)
+            def __enter__(self):
+                return self
+            def __exit__(self, *a):
+                if 'w' in mode:
+                    fs.files[p] = bytes(self.buf)
+        return F()
+
+fs = Fs()
+st = store.Store(flash.Flash(fs, fs.open, '/rg'))
+st.mount()
+log = events.EventLog()
+keeper = session.SessionKeeper(st, profile.Profile(), 'esp32_devkitc', log)
+keeper.start(1000)
+log.emit(1500, events.STUMBLE)
+keeper.stop(61000)
+
+class Link:
+    def __init__(self, data):
+        self.data = bytearray(data)
+        self.out = bytearray()
+    def read_byte(self):
+        if not self.data:
+            return -1
+        b = self.data[0]
+        self.data = self.data[1:]
+        return b
+    def write(self, d):
+        self.out.extend(d)
+
+class Battery:
+    def read_mv(self):
+        return 3900
+class Hw:
+    battery = Battery()
+class App:
+    hw = Hw()
+    board_name = 'esp32_devkitc'
+    profile = profile.Profile()
+    session = keeper
+class Rtc:
+    def datetime(self, t=None):
+        pass
+
+link = Link(protocol.encode_frame(4, 'HELLO 1') + protocol.encode_frame(5, 'GET 1 0'))
+server = sync.SyncServer(link, App(), st, Rtc(), 'abcd')
+for t in range(0, 200, 10):
+    server.poll(t)
+print('MPJSON ' + json.dumps({
+    'frame': protocol.encode_frame(7, 'GET 12 0').decode(),
+    'crc': protocol.crc32(b'rearguard'),
+    'session': bytes(st.read(1)).hex(),
+    'console': bytes(link.out).decode(),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def record():
+    return micropython.run(JOB).check().records()[-1]
+
+
+def test_frames_and_checksums_are_the_same_bytes_on_both_sides(record):
+    assert record["frame"] == protocol.encode_frame(7, "GET 12 0").decode()
+    assert record["crc"] == binascii.crc32(b"rearguard")
+
+
+def test_a_session_recorded_under_micropython_decodes_on_the_host(record):
+    summary, firmware, board, events = protocol.decode_session(bytes.fromhex(record["session"]))
+    assert summary["session_id"] == 1 and summary["duration_ms"] == 60_000
+    assert summary["stumbles"] == 1 and board == "esp32_devkitc"
+    assert [k for _t, k, _lv in events] == [6, 4, 7]
+
+
+def test_the_sync_server_answers_under_micropython(record):
+    lines = [protocol.parse_frame(x.encode()) for x in record["console"].splitlines() if x]
+    assert lines[0][0] == 4 and lines[0][1][0] == "OK" and "bat_mv=3900" in lines[0][1]
+    data = b"".join(binascii.a2b_base64(w[3]) for seq, w in lines[1:] if w[0] in ("D", "L"))
+    assert data == bytes.fromhex(record["session"])

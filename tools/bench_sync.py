@@ -1,0 +1,65 @@
+"""Bench provider `sync`: a 200-session pull from the real firmware on the
+virtual board, through a pseudo-terminal throttled to 115200 baud.
+
+    .venv/bin/python -m tools.bench sync
+    figures(): sync_efficiency = session payload bytes / bytes on the wire (both ways),
+               sync_wall_s vs sync_wire_min_s (the payload alone at 10 bits a byte), and
+               vs the time the bytes actually sent need (1.0 = the link never idles)
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from host_tools.db import SessionDB
+from host_tools.link import DeviceLink
+from host_tools.pull import pull
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SESSIONS = 200
+BAUD = 115200
+
+
+def figures(sessions=SESSIONS, baud=BAUD):
+    child = subprocess.Popen([sys.executable, "-m", "sim.pty", "--sessions", str(sessions),
+                              "--no-default-run", "--baud", str(baud)],
+                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        path = child.stdout.readline().split()[1]
+        with tempfile.TemporaryDirectory() as tmp:
+            db = SessionDB.open(os.path.join(tmp, "bench.db"))
+            with DeviceLink.open(path, baud=baud, timeout_s=3.0) as link:
+                started = time.monotonic()
+                report = pull(link, db)
+                wall_s = time.monotonic() - started
+                wire = link.bytes_in + link.bytes_out
+            payload = sum(r["size"] for r in db.sessions())
+            db.close()
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+    if len(report.new) != sessions:
+        raise RuntimeError("pulled %d of %d sessions" % (len(report.new), sessions))
+    wire_min_s = payload * 10 / baud
+    return {
+        "sync_efficiency": round(payload / wire, 3),
+        "sync_sessions": sessions,
+        "sync_payload_bytes": payload,
+        "sync_wire_bytes": wire,
+        "sync_wall_s": round(wall_s, 2),
+        "sync_wire_min_s": round(wire_min_s, 2),
+        "sync_wall_vs_wire_min": round(wall_s / wire_min_s, 2),
+        "sync_wall_vs_wire_bytes_time": round(wall_s / (wire * 10 / baud), 2),
+        "sync_retries": link.retried,
+    }
+
+
+if __name__ == "__main__":
+    print(figures())
