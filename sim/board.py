@@ -14,6 +14,7 @@ import contextlib
 import io
 
 from sim import esp32_pins, loader, machine, vtime
+from sim.flash import VirtualFlash
 from sim.vclock import Clock
 
 
@@ -46,7 +47,8 @@ class _Tee(io.TextIOBase):
 class VirtualBoard:
     MAX_REBOOTS = 20
 
-    def __init__(self, board_name="esp32_devkitc", start_ms=0, unique_id=b"\x24\x0a\xc4\x5a\x10\x01"):
+    def __init__(self, board_name="esp32_devkitc", start_ms=0, unique_id=b"\x24\x0a\xc4\x5a\x10\x01",
+                 flash=None):
         self.config = loader.load_board_config(board_name)
         self.chip = self.config.CHIP
         self.clock = Clock(start_ms)
@@ -61,7 +63,10 @@ class VirtualBoard:
         self.resets = []
         self.rtc_base_s = None  # RTC seconds at clock.us == rtc_set_us
         self.rtc_set_us = 0
-        self.overrides = {}  # extra module names for the firmware (console streams, flash)
+        # The board's LittleFS partition; survives reboots and, when passed in, runs.
+        self.flash = flash if flash is not None else VirtualFlash()
+        # Extra modules the firmware imports by name: its flash, console streams.
+        self.overrides = {"rearguard_flash": self.flash}
         self._wdt_timeout_ms = None
         self._wdt_fed_us = 0
         self._interrupt_at_ms = None

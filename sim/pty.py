@@ -178,7 +178,7 @@ def pace_to_real_time(clock):
 
 
 DEFAULT_SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios",
-                                "wall_2_5ms_shade.json")
+                                "default_run.json")
 
 
 def play_scenario(path, flash):
@@ -186,20 +186,7 @@ def play_scenario(path, flash):
     session the firmware records there is waiting when the terminal opens."""
     from sim import scenario
 
-    spec = scenario.load(path)
-    build_board = scenario.build_board
-
-    def build_with_flash(*args, **kw):
-        # TODO(sim): replace by a flash= parameter of scenario.run (requested)
-        built = build_board(*args, **kw)
-        built[0].overrides["rearguard_flash"] = flash
-        return built
-
-    scenario.build_board = build_with_flash
-    try:
-        return scenario.run(spec)
-    finally:
-        scenario.build_board = build_board
+    return scenario.run(scenario.load(path), flash=flash)
 
 
 def play_default_run(board_name, flash, scenario=None):
@@ -209,8 +196,7 @@ def play_default_run(board_name, flash, scenario=None):
     path = scenario or DEFAULT_SCENARIO
     if os.path.exists(path) or scenario is not None:
         return play_scenario(path, flash)
-    vb = VirtualBoard(board_name)
-    vb.overrides["rearguard_flash"] = flash
+    vb = VirtualBoard(board_name, flash=flash)
     return vb.run(until_ms=DEFAULT_RUN_MS, on_boot=lambda app: app.session.start(vb.clock.ticks_ms()))
 
 
@@ -223,8 +209,7 @@ def serve(board_name="esp32_devkitc", scenario=None, baud=None, flash=None, defa
         play_default_run(board_name, flash, scenario)
     console = PtyConsole(baud)
     try:
-        vb = VirtualBoard(board_name, start_ms=0)
-        vb.overrides["rearguard_flash"] = flash
+        vb = VirtualBoard(board_name, start_ms=0, flash=flash)
         vb.overrides.update(console.modules())
         bat = vb.config.BATTERY  # a charged cell on the desk, for the handshake's battery figure
         num, den = bat["divider"]
@@ -258,11 +243,11 @@ class LoopbackDevice:
         from sim import loader, machine
 
         self.flash = flash if flash is not None else VirtualFlash()
-        self.vb = VirtualBoard(board_name)
+        self.vb = VirtualBoard(board_name, flash=self.flash)
         self.ticks_per_read = ticks_per_read
         self.to_device = bytearray()
         self.from_device = bytearray()
-        self._loader = loader.firmware_modules(self.vb.config, {"rearguard_flash": self.flash})
+        self._loader = loader.firmware_modules(self.vb.config, self.vb.overrides)
         self._active = self.vb.active()
         self._active.__enter__()
         load = self._loader.__enter__()

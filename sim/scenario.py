@@ -335,9 +335,10 @@ def motor_load(vb):
     return load_ma
 
 
-def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_ms=0):
-    """A VirtualBoard with the VL53L1X, the board's IMU, battery and button wired."""
-    vb = VirtualBoard(spec["board"], start_ms=start_ms)
+def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_ms=0, flash=None):
+    """A VirtualBoard with the VL53L1X, the board's IMU, battery and button wired;
+    `flash` (sim.flash.VirtualFlash) holds sessions across runs, else a fresh one."""
+    vb = VirtualBoard(spec["board"], start_ms=start_ms, flash=flash)
     cfg = vb.config
 
     def now_us():
@@ -364,28 +365,20 @@ def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_
                     return pressed
             return idle
         vb.pin_inputs[b["pin"]] = button_level
-    vb.flash = None
-    try:
-        from sim.flash import VirtualFlash
-    except ImportError:  # the session store's flash is optional for the chip models
-        VirtualFlash = None
-    if VirtualFlash is not None:
-        vb.flash = VirtualFlash()
-        vb.overrides["rearguard_flash"] = vb.flash
     return vb, tof, imu, cell
 
 
-def run(spec, seed=None, trace_path=None, plot_path=None, echo=None):
-    """Run a checked scenario; returns the JSON-able result (events, summary, metrics)."""
+def run(spec, seed=None, trace_path=None, plot_path=None, echo=None, flash=None):
+    """Run a checked scenario; returns the JSON-able result (events, summary, metrics).
+    The session lands in `flash` when given (sim.pty serves it afterwards)."""
     seed = spec["seed"] if seed is None else seed
     rng = Rng(seed)
     world = World(spec, rng.fork(1))
-    vb, tof, imu, cell = build_board(spec, rng, world)
+    vb, tof, imu, cell = build_board(spec, rng, world, flash=flash)
     world.board = vb
     world.motor_pin = vb.config.MOTOR["pin"]
     world.chips = {"tof": tof, "imu": imu}
-    if vb.flash is not None:
-        world.power_cut_hooks.append(vb.flash.reboot)  # open files lost, committed data kept
+    world.power_cut_hooks.append(vb.flash.reboot)  # open files lost, committed data kept
     vb.clock.add_listener(world.on_time)
     recorder = Recorder(world, profile=spec.get("profile"))
     probe = None
