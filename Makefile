@@ -45,7 +45,7 @@ demo: setup
 	$(VPY) -m sim demo
 
 test: setup lint
-	$(VPY) -m pytest -n 2 tests
+	$(VPY) -m pytest -n 2 --dist loadfile tests
 
 lint: setup
 	$(VPY) -m ruff check firmware boards host_tools sim tests tools

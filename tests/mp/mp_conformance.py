@@ -1,0 +1,53 @@
+# MicroPython-side checks that the firmware runs on the real interpreter:
+# every module imports, and main.py boots on fake hardware and stops cleanly
+# on Ctrl-C. Driven by tests/test_micropython_conformance.py; results are
+# printed as MPJSON lines, and a failure ends the job with an exception.
+#
+#     import mp_conformance; mp_conformance.import_all(["rearguard.app", ...])
+import json
+import sys
+
+
+def record(obj):
+    print("MPJSON " + json.dumps(obj))
+
+
+def import_all(names):
+    failed = []
+    for name in names:
+        try:
+            __import__(name)
+            record({"module": name, "ok": True})
+        except Exception as e:  # SyntaxError, ImportError, AttributeError...
+            failed.append(name)
+            record({"module": name, "ok": False, "error": "%s: %s" % (type(e).__name__, e)})
+    if failed:
+        raise ImportError("not importable under MicroPython: " + ", ".join(failed))
+
+
+def boot(ctrl_c_after_feeds=30, with_tof=True):
+    """Run main.py as the board would, with Ctrl-C after some watchdog feeds."""
+    import time
+
+    import fake_machine
+    import mp_probe
+
+    sys.modules["machine"] = fake_machine  # the WebAssembly port has no machine module
+    import board
+
+    mp_probe.rig(board, time.ticks_ms(), with_tof)
+    fake_machine.WDT.ctrl_c_after_feeds = ctrl_c_after_feeds
+    import rearguard.app
+
+    booted = []
+    rearguard.app.on_boot = booted.append
+    import main  # noqa: F401  runs the tick loop until the fake WDT raises KeyboardInterrupt
+
+    app = booted[0]
+    record({
+        "ticks": app.ticks,
+        "motor_duty": app.hw.motor.pwm.duty,
+        "motor_changes": app.hw.motor.pwm.changes,
+        "tof_ok": app.hw.tof.ok,
+        "imu_ok": app.hw.imu.ok,
+    })

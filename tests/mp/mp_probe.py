@@ -1,0 +1,197 @@
+# The allocation probe, run under real MicroPython: builds the real App on fake
+# hardware (fake_machine + fake_chips fed from probe_trace.csv) through
+# rearguard.hw.build, like main.py does on a board, then measures
+#   heap_after_boot_bytes: gc.mem_alloc() after the app is built, less what the
+#       test harness (this module, the fakes, the trace) holds;
+#   the bytes allocated by `ticks` calls of the real app.tick() with the gc
+#       disabled, after a warm-up (steady state), split by the parts the tick
+#       calls (each wrapped by a counting function), so the owner of an
+#       allocating part sees it is theirs.
+# Prints one MPJSON line, read by tools/bench_core.py and
+# tests/test_micropython_alloc.py. docs/testing.md explains the figures.
+#
+#     tools.bench_core.probe(warmup=600, ticks=1200)   # CPython side: runs the steps
+import gc
+import json
+from time import ticks_add
+
+import fake_chips
+import fake_machine
+
+TICK_MS = 10
+TRACE = "/tests_mp/probe_trace.csv"
+REST = "rest of App.tick"
+
+
+def rig(board, start_ms, with_tof=True):
+    """Attach fake chips where the board config says they are; returns the feeder."""
+    tof = fake_chips.Vl53l1xChip()
+    imu = fake_chips.Mpu6050Chip(board.IMU["axes"])
+    if with_tof:
+        fake_machine.attach(board.TOF["bus"], board.TOF["addr"], tof)
+    fake_machine.attach(board.IMU["bus"], board.IMU["addr"], imu)
+    return fake_chips.TraceFeeder(TRACE, tof, imu, start_ms)
+
+
+def _owner(app, path):
+    obj = app
+    for name in path.split("."):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _counted(fn, arity, counts, i):
+    # Made once, before measuring: calling these allocates nothing itself.
+    mem_alloc = gc.mem_alloc
+    if arity == 1:
+        def counted(a):
+            before = mem_alloc()
+            result = fn(a)
+            counts[i] += mem_alloc() - before
+            return result
+    elif arity == 2:
+        def counted(a, b):
+            before = mem_alloc()
+            result = fn(a, b)
+            counts[i] += mem_alloc() - before
+            return result
+    elif arity == 3:
+        def counted(a, b, c):
+            before = mem_alloc()
+            result = fn(a, b, c)
+            counts[i] += mem_alloc() - before
+            return result
+    else:
+        def counted(a, b, c, d):
+            before = mem_alloc()
+            result = fn(a, b, c, d)
+            counts[i] += mem_alloc() - before
+            return result
+    return counted
+
+
+def count_stages(app, stages, counts):
+    """Wrap the parts App.tick calls; returns the names of the wrapped ones.
+    stages: (name, owner path from the app, method, number of arguments), from
+    tools/bench_core.STAGES. A part the app does not have is skipped."""
+    names = []
+    for i in range(len(stages)):
+        name, path, method, arity = stages[i]
+        owner = _owner(app, path)
+        if owner is None or not hasattr(owner, method):
+            continue
+        setattr(owner, method, _counted(getattr(owner, method), arity, counts, i))
+        names.append(name)
+    return names
+
+
+def measure_ticks(app, feeder, now, ticks, totals):
+    """app.tick() `ticks` times; totals[0] += bytes allocated inside the ticks,
+    totals[1] += bytes the fake chips allocated while feeding samples."""
+    mem_alloc = gc.mem_alloc
+    fake_bytes = 0
+    app_bytes = 0
+    for _ in range(ticks):
+        a = mem_alloc()
+        feeder.advance(now)
+        b = mem_alloc()
+        app.tick(now)
+        c = mem_alloc()
+        fake_bytes += b - a
+        app_bytes += c - b
+        now = ticks_add(now, TICK_MS)
+    totals[0] += app_bytes
+    totals[1] += fake_bytes
+    return now
+
+
+# The probe runs as steps (tools/bench_core.probe_steps), each one runPython
+# call: this port collects garbage only between two calls, after gc.collect()
+# asked for it. So each step starts by reading gc.mem_alloc() into `marks`
+# (label, bytes) and ends with gc.collect(); the difference between two marks is
+# what the labelled step left on the heap.
+_state = {}
+
+
+def step_fakes(start_ms=-5000):
+    import board
+
+    # A start a few seconds before the tick counter wraps: the probe crosses it.
+    now = ticks_add(0, start_ms)
+    _state["now"] = now
+    _state["feeder"] = rig(board, now)
+
+
+def step_hw():
+    import board
+
+    from rearguard import hw as hardware
+
+    _state["hw"] = hardware.build(board, fake_machine, _state["now"])
+
+
+def step_app():
+    import board
+
+    from rearguard.app import App
+    from rearguard.profile import Profile
+
+    _state["app"] = App(_state["hw"], Profile(), board.NAME, _state["now"])
+
+
+def heap_figures(marks):
+    # Before the first mark: the interpreter itself and the runner's import guard.
+    parts = {"interpreter": marks[0][1]}
+    for i in range(len(marks) - 1):
+        parts[marks[i][0]] = marks[i + 1][1] - marks[i][1]
+    booted = marks[len(marks) - 1][1]
+    # What a board would hold after boot: everything but the test harness.
+    return booted - parts["test harness"], parts
+
+
+def step_ticks(marks, warmup, ticks, stages):
+    heap_after_boot, heap_parts = heap_figures(marks)
+    app = _state["app"]
+    feeder = _state["feeder"]
+    now = _state["now"]
+    # Warm-up: first calls may fill caches, settle filters, start the ToF ranging.
+    for _ in range(warmup):
+        feeder.advance(now)
+        app.tick(now)
+        now = ticks_add(now, TICK_MS)
+
+    counts = [0] * len(stages)
+    wrapped = count_stages(app, stages, counts)
+    totals = [0, 0]
+    gc.disable()
+    try:
+        now = measure_ticks(app, feeder, now, ticks, totals)
+    finally:
+        gc.enable()
+
+    by_stage = {}
+    for i in range(len(stages)):
+        if stages[i][0] in wrapped:
+            by_stage[stages[i][0]] = counts[i]
+    by_stage[REST] = totals[0] - sum(counts)
+    hw = app.hw
+    print("MPJSON " + json.dumps({
+        "heap_after_boot_bytes": heap_after_boot,
+        "heap_parts_bytes": heap_parts,
+        "ticks": ticks,
+        "alloc_bytes": totals[0],
+        "fake_alloc_bytes": totals[1],
+        "stage_alloc_bytes": by_stage,
+        "tof_ok": hw.tof.ok,
+        "tof_problem": getattr(hw.tof, "problem", ""),
+        "tof_faults": getattr(hw.tof, "faults", 0),
+        "imu_ok": hw.imu.ok,
+        "tof_samples_fed": feeder.tof.samples,
+        "tof_samples_read": getattr(hw.tof, "samples", -1),
+        "imu_samples_fed": feeder.imu.samples,
+        "trace_loops": feeder.loops,
+        "motor_changes": hw.motor.pwm.changes,
+    }))
+

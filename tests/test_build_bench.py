@@ -1,0 +1,50 @@
+"""`make bench`: every provider's figures in one table and one last JSON line;
+a provider that fails is shown failed and does not stop the others."""
+
+import json
+import sys
+import types
+
+from tools import bench, bench_core
+
+
+def provider(figures=None, error=None):
+    module = types.ModuleType("provider")
+
+    def produce():
+        print("chatter that must not reach the JSON line")
+        if error:
+            raise error
+        return figures
+
+    module.figures = produce
+    return module
+
+
+def test_a_failing_provider_is_reported_and_the_others_still_count(monkeypatch, capsys):
+    monkeypatch.setattr(bench, "providers", lambda: ["broken", "good"])
+    monkeypatch.setitem(sys.modules, "tools.bench_good", provider({"answer_ms": 42}))
+    monkeypatch.setitem(sys.modules, "tools.bench_broken",
+                        provider(error=RuntimeError("chip model missing")))
+
+    assert bench.main([]) == 1
+
+    out = capsys.readouterr().out
+    last = json.loads(out.strip().splitlines()[-1])
+    assert last == {"answer_ms": 42, "bench_errors": {"broken": "RuntimeError: chip model missing"}}
+    assert "FAILED" in out and "chip model missing" in out
+    assert "chatter" not in out
+
+
+def test_all_providers_are_found_and_core_is_one_of_them():
+    assert "core" in bench.providers()
+
+
+def test_core_figures_are_the_ones_the_issue_names(monkeypatch):
+    # The probe and the build have tests of their own; this checks the figures made of them.
+    record = {"alloc_bytes": 30, "ticks": 1200, "heap_after_boot_bytes": 40000}
+    monkeypatch.setattr(bench_core, "probe", lambda: record)
+    monkeypatch.setattr(bench_core.build, "build", lambda board, out_dir, quiet: types.SimpleNamespace(
+        total_bytes=41000 if board == "esp32_devkitc" else 0))
+    assert bench_core.figures() == {
+        "alloc_bytes_per_tick": 0.03, "heap_after_boot_bytes": 40000, "mpy_total_bytes": 41000}

@@ -1,0 +1,116 @@
+"""Core figures for `make bench`: the allocation probe and heap after boot under
+real MicroPython (tests/mp/mp_probe.py), and the build size; plus the heap each
+firmware module costs.
+
+    figures()   # {"alloc_bytes_per_tick": 0.0, "heap_after_boot_bytes": ..., "mpy_total_bytes": ...}
+    .venv/bin/python -m tools.bench_core      # heap per firmware module, largest first
+"""
+
+import ast
+import os
+import tempfile
+
+from tools import build, micropython
+
+PROBE_BOARD = "esp32_devkitc"
+
+# The parts App.tick calls, measured one by one: (name, owner path from the app,
+# method, number of arguments). Whatever App.tick does besides them is reported
+# as REST; a part added to App.tick shows there until it is listed here.
+STAGES = (
+    ("imu.read", "hw.imu", "read", 1),
+    ("body.update", "body", "update", 2),
+    ("activity.update", "activity", "update", 2),
+    ("tof.poll", "hw.tof", "poll", 1),
+    ("obstacle.update", "obstacle", "update", 4),
+    ("arbiter.decide", "arbiter", "decide", 3),
+    ("session.update", "session", "update", 2),
+)
+REST = "rest of App.tick"  # the name tests/mp/mp_probe.py reports it under
+
+
+def _marked(label, code):
+    # Read the heap first (the previous step's garbage is gone by then), then act.
+    return "_marks.append((%r, gc.mem_alloc()))\n%s\ngc.collect()" % (label, code)
+
+
+def probe_steps(warmup=600, ticks=1200):
+    """The probe as runPython steps; the heap is collected between two of them."""
+    return [
+        "import gc\n_marks = []\ngc.collect()",
+        _marked("board", "import board"),
+        _marked("test harness", "import mp_probe\nmp_probe.step_fakes()"),
+        _marked("modules", "import rearguard.app"),
+        _marked("hw.build", "mp_probe.step_hw()"),
+        _marked("App()", "mp_probe.step_app()"),
+        _marked("booted", "mp_probe.step_ticks(_marks, %d, %d, %r)" % (warmup, ticks, STAGES)),
+    ]
+
+
+def probe(warmup=600, ticks=1200, board=PROBE_BOARD, **kwargs):
+    """Run the allocation probe; returns its record (see tests/mp/mp_probe.py)."""
+    result = micropython.run(probe_steps(warmup, ticks), name="probe", board=board, **kwargs)
+    return result.check().records()[-1]
+
+
+def _build_size(board):
+    # Into a scratch directory: the bench must not replace a developer's build/.
+    with tempfile.TemporaryDirectory() as scratch:
+        return build.build(board, os.path.join(scratch, board), quiet=True).total_bytes
+
+
+def figures():
+    record = probe()
+    return {
+        "alloc_bytes_per_tick": round(record["alloc_bytes"] / record["ticks"], 2),
+        "heap_after_boot_bytes": record["heap_after_boot_bytes"],
+        "mpy_total_bytes": _build_size(PROBE_BOARD),
+    }
+
+
+def _parents(name):
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
+
+
+def _firmware_imports(host, name, known):
+    """Firmware modules that module `name` (source file `host`) imports, statically."""
+    with open(host) as f:
+        tree = ast.parse(f.read())
+    deps = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            deps.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            deps.add(node.module)
+            deps.update(node.module + "." + a.name for a in node.names)
+    deps |= {p for d in deps for p in _parents(d)}  # importing a.b imports a first
+    return (deps & known) - {name} - _parents(name)
+
+
+def module_heap_bytes():
+    """{module: bytes its import leaves on the MicroPython heap}, dependencies
+    imported first so that each figure is the module's own (bytecode, tables)."""
+    sources = {}
+    for device, host in micropython.device_files():
+        if device.endswith(".py") and device != "/board.py" and not device.startswith("/tests_mp"):
+            rel = device[len("/lib/"):] if device.startswith("/lib/") else device[1:]
+            sources[rel[: -len(".py")].replace("/", ".").removesuffix(".__init__")] = host
+    names = sorted(set(sources) - {"main"})
+    deps = {m: _firmware_imports(sources[m], m, set(names)) for m in names}
+    order = []
+    while len(order) < len(names):
+        ready = sorted(m for m in names if m not in order and deps[m] <= set(order))
+        order += ready or sorted(m for m in names if m not in order)[:1]  # a cycle: break it
+    steps = ["import gc\n_marks = []\ngc.collect()"]
+    steps += [_marked(m, "import " + m) for m in order]
+    steps.append(_marked("end", "import json\nprint('MPJSON ' + json.dumps(_marks))"))
+    (marks,) = micropython.run(steps, name="module_heap").check().records()
+    return {marks[i][0]: marks[i + 1][1] - marks[i][1] for i in range(len(marks) - 1)}
+
+
+if __name__ == "__main__":
+    sizes = module_heap_bytes()
+    for module, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        print("%7d  %s" % (size, module))
+    print("%7d  total (heap after all imports; see docs/testing.md)" % sum(sizes.values()))
