@@ -2,14 +2,14 @@
 
     python -m sim run sim/scenarios/wall_2_5ms_sun.json --json [--seed N] [--plot out.png] [--trace out.csv]
     python -m sim replay trace.csv --json [--active]
-    python -m sim board [--board NAME] [--seconds S]
+    python -m sim board [--board NAME] [--seconds S] [--pty [--scenario F] [--baud 115200]]
+    python -m sim mpboard [--trace T.csv] [--baud 115200] [--fs DIR] [--speed N] [--press T_MS[:HOLD]]
     python -m sim demo
 
 Exit codes: 0 done, 2 bad input (the message names the file, line or key).
 """
 
 import argparse
-import importlib.util
 import json
 import sys
 
@@ -84,15 +84,17 @@ def cmd_board(args):
 
 
 def cmd_demo(args):
-    if importlib.util.find_spec("sim.demo") is None:
-        print("the demo is not written yet; try: python -m sim run sim/scenarios/wall_2_5ms_shade.json")
-        return 1
     from sim import demo
 
-    return demo.main() or 0
+    return demo.main(["--out", args.out]) or 0
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["mpboard"]:  # real MicroPython on a serial port: its own options
+        from sim.mpboard.launcher import main as mpboard_main
+
+        return mpboard_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m sim", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run a scenario JSON through the firmware")
@@ -114,7 +116,9 @@ def main(argv=None):
     p.add_argument("--console", action="store_true")
     p.set_defaults(fn=cmd_replay)
     board_parser(sub).set_defaults(fn=cmd_board)
-    sub.add_parser("demo", help="the default run, told as a story").set_defaults(fn=cmd_demo)
+    p = sub.add_parser("demo", help="the default run, told as a story, then pulled and plotted")
+    p.add_argument("--out", default="demo", help="folder for the demo database and plot")
+    p.set_defaults(fn=cmd_demo)
     args = parser.parse_args(argv)
     from sim.scenario import ScenarioError
     from sim.trace import TraceError
