@@ -19,6 +19,8 @@ class RegisterChip:
         self.pointer = 0
 
     def write(self, data):
+        if not data:
+            return  # an address-only probe: the chip ACKs and nothing changes
         # The register address comes first (big-endian), then the data.
         reg = data[0]
         if self.reg_bytes == 2:
