@@ -169,9 +169,14 @@ class ReplayVL53L1X(VL53L1X):
             self.pending = True
             _t, range_mm, status, ambient = last[0], last[7], last[8], last[9] or 0
             raw = raw_status(status)
-            # Signal and SPADs are not in the trace: plausible values for the status.
-            signal = 4000 if status == 0 else 200
-            self.load_result(raw, range_mm, ambient, signal, 60)
+            # Signal and SPADs are not in the trace. The firmware judges light per
+            # SPAD, so serve the configured ROI's SPADs as the model does without a
+            # strong target, and a signal only where a range was valid (>= ~6.5 Mcps
+            # is what a valid short-mode range needs on the model).
+            cfg = self.config
+            spads = int(cfg.roi_w * cfg.roi_h * 0.8)
+            signal = 7000 if status == 0 else 0
+            self.load_result(raw, range_mm, ambient, signal, spads)
             self.notify(now)
         active = 0 if self.regs[0x30] & 0x10 else 1
         self.regs[0x31] = (active if self.pending else 1 - active) | (self.regs[0x31] & 0xFE)
