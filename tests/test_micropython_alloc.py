@@ -29,23 +29,11 @@ def test_fake_hardware_allocates_nothing(probe):
     assert probe["fake_alloc_bytes"] == 0
 
 
-# Known offenders, reported to their owners; strict, so a fix turns them red
-# as a reminder to drop the mark.
-KNOWN = {
-    "tof.poll": "switching the distance mode when the light changes (the trace runs into "
-                "sunlight) goes through the Adafruit setters, which build bytes per register write",
-}
-
-
 def stage_params():
-    for name in [s[0] for s in bench_core.STAGES] + [bench_core.REST]:
-        if name in KNOWN:
-            yield pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN[name]))
-        else:
-            yield name
+    return [s[0] for s in bench_core.STAGES] + [bench_core.REST]
 
 
-@pytest.mark.parametrize("stage", list(stage_params()))
+@pytest.mark.parametrize("stage", stage_params())
 def test_tick_allocates_nothing_in_steady_state(probe, stage):
     by_stage = probe["stage_alloc_bytes"]
     if stage not in by_stage:

@@ -1,27 +1,419 @@
-# PLACEHOLDER (lead): replaced by the obstacle work (issue 4). Interface:
-#   RangeSensor(i2c, addr, xshut_pin_or_None, now_ms, board_name)  never raises
-#   .poll(now_ms) -> True when a new sample was read into the int attributes
-#       range_mm, status (ULD code, 0 = valid), ambient_kcps, signal_kcps, spads
-#   .ok (bool): the chip answers and ranges; .problem: message for the console
+# The rear-facing VL53L1X: Adafruit's driver for the init table, distance
+# modes, timing budgets and ROI, with a per-tick read that allocates nothing
+# and a recovery state machine that never blocks a tick.
+#
+#     tof = RangeSensor(i2c, 0x29, xshut_pin, time.ticks_ms(), "esp32_devkitc")
+#     if tof.poll(now_ms):                   # every tick; True = a new sample
+#         tof.range_mm, tof.status           # status: ULD code, 0 = valid
+#     tof.configure(LONG, 50)                # applied between two samples
+#
+# Never raises: faults (OSError from the bus, data that never becomes ready,
+# frozen results) set ok = False and problem, and the sensor is brought back
+# by itself: XSHUT pulse (or software reset), stepped re-initialisation,
+# retries with backoff. Each poll does at most one small step of that work.
+from time import sleep_ms, ticks_add, ticks_diff
+
+from adafruit_bus_device import i2c_device
 from adafruit_vl53l1x import VL53L1X
+from micropython import const
+
+# Registers (ST ULD names)
+_SOFT_RESET = const(0x0000)
+_VHV_CONFIG__TIMEOUT_MACROP_LOOP_BOUND = const(0x0008)
+_VHV_CONFIG__INIT = const(0x000B)
+_GPIO__TIO_HV_STATUS = const(0x0031)
+_SYSTEM__INTERRUPT_CLEAR = const(0x0086)
+_SYSTEM__MODE_START = const(0x0087)
+_RESULT__RANGE_STATUS = const(0x0089)  # first byte of the result block
+_RESULT_BLOCK_LEN = const(17)  # 0x0089..0x0099: status .. signal rate, one burst
+
+# Offsets in the result block (ULD VL53L1X_GetResult)
+_OFS_STATUS = const(0)  # 0x0089, low 5 bits: raw range status
+_OFS_SPADS = const(3)  # 0x008C, effective SPAD count (integer part of 8.8)
+_OFS_AMBIENT = const(7)  # 0x0090, ambient rate, 9.7 Mcps (ULD: x8 = kcps)
+_OFS_RANGE = const(13)  # 0x0096, final range mm
+_OFS_SIGNAL = const(15)  # 0x0098, peak signal rate, 9.7 Mcps (ULD: x8 = kcps)
+
+# Raw status -> ULD status (ULD status_rtn): raw 9 -> 0 valid, 6 -> 1 sigma
+# fail, 4 -> 2 signal fail (no target), 5 -> 4 out of bounds, 7 -> 7 wraparound.
+_STATUS_FROM_RAW = b"\xff\xff\xff\x05\x02\x04\x01\x07\x03\x00\xff\xff\x09\x0d\xff\xff\xff\xff\x0a\x06\xff\xff\x0b\x0c"
+_CLEAR = b"\x01"
+_MODE_STOP = b"\x00"  # SYSTEM__MODE_START: stop
+_MODE_START = b"\x40"  # SYSTEM__MODE_START: back-to-back ranging
+_VHV_LOOP_BOUND = b"\x09"  # ULD SensorInit tail: two VHV loops after the first ranging
+_VHV_FROM_LAST = b"\x00"  # ULD SensorInit tail: start VHV from the last temperature
+_RESET_LOW = b"\x00"
+_RESET_HIGH = b"\x01"
+
+SHORT = const(1)  # Adafruit's distance_mode values
+LONG = const(2)
+
+# Recovery states
+_DOWN = const(0)  # waiting for the next attempt (backoff)
+_BOOTING = const(1)  # XSHUT released or soft reset: the chip boots (~1.2 ms)
+_CALIBRATING = const(2)  # init table written, first ranging (VHV calibration) running
+_RANGING = const(3)
+
+_BOOT_MS = const(3)  # datasheet tBOOT 1.2 ms, with margin
+_XSHUT_LOW_MS = const(10)
+_CALIBRATION_TIMEOUT_MS = const(400)  # first ranging at the init table's 100 ms budget
+_STALL_MS = const(200)  # no data-ready this long while ranging (~3 periods): reset
+_ERRORS_TO_RESET = const(8)  # failed polls in a row (80 ms) before a reset
+_REGISTER_TRIES = const(3)
+_ENODEV = const(19)
+_FROZEN_SAMPLES = const(2)  # repeats of one result block: the chip froze
+_NOISY_AMBIENT = const(64)  # ambient register (x8 kcps) this high never repeats by chance
+_BACKOFF_MIN_MS = const(50)
+_BACKOFF_MAX_MS = const(400)  # caps the delay before a re-plugged sensor is back
+
+_NO_CHIP = "no VL53L1X at 0x%02x on I2C - check the cable and boards/%s.py"
+_WRONG_CHIP = "the chip at 0x%02x is not a VL53L1X - check boards/%s.py"
+_NEVER_READY = "VL53L1X at 0x%02x never finished calibrating - check its power (boards/%s.py)"
+
+# Field of view of the ROI, centi-degrees (DESIGN.md): 16x16 27 deg, 8x8 20, 4x4 15.
+FOV_16X16_CDEG = const(2700)
 
 
-class RangeSensor:
+class _Pending(Exception):
+    # Raised from data_ready inside Adafruit's _sensor_init to leave its
+    # unbounded wait; the first ranging is then awaited across ticks.
+    pass
+
+
+class _Recorder:
+    # Stands in for the I2C device while Adafruit's setters run, keeping
+    # their register writes (and answering their read-back of the mode).
+    def __init__(self):
+        self.writes = []
+        self.regs = {}
+        self.pointer = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def write(self, buf, start=0, end=None):
+        data = bytes(buf[start:end])
+        self.pointer = (data[0] << 8) | data[1]
+        payload = data[2:]
+        if payload:
+            self.writes.append(self.pointer)
+            self.writes.append(payload)
+            for i in range(len(payload)):
+                self.regs[self.pointer + i] = payload[i]
+
+    def readinto(self, buf, start=0, end=None):
+        for i in range(start, len(buf) if end is None else end):
+            buf[i] = self.regs.get(self.pointer + i - start, 0)
+
+
+class RangeSensor(VL53L1X):
     def __init__(self, i2c, addr, xshut, now_ms, board_name):
+        # Not VL53L1X.__init__: it waits on data_ready with no bound. The same
+        # steps run below, one per poll, through Adafruit's own methods.
+        self.i2c = i2c
+        self.addr = addr
+        self.xshut = xshut
+        self.board_name = board_name
+        self.i2c_device = i2c_device.I2CDevice(i2c, addr, probe=False)
+        self._i2c = i2c
+        self._timing_budget = None
+        self._one = bytearray(1)
+        self._block = bytearray(_RESULT_BLOCK_LEN)
+        self._previous = bytearray(_RESULT_BLOCK_LEN)
+        self._ready_level = 1  # init table: interrupt active high (0x0030 bit 4 = 0)
+        self._stepping = False
         self.range_mm = 0
         self.status = 255
         self.ambient_kcps = 0
         self.signal_kcps = 0
         self.spads = 0
+        self.mode = LONG
+        self.budget_ms = 50
+        self.fov_cdeg = FOV_16X16_CDEG
+        self._wanted_mode = LONG
+        self._wanted_budget_ms = 50
+        self.ok = False
         self.problem = ""
-        try:
-            self.chip = VL53L1X(i2c, addr)
-            self.chip.start_ranging()
-            self.ok = True
-        except (OSError, RuntimeError, ValueError):
-            self.chip = None
-            self.ok = False
-            self.problem = "no VL53L1X at 0x%02x on I2C - check the cable and boards/%s.py" % (addr, board_name)
+        self.faults = 0  # recoveries started since boot, for the session log
+        self.samples = 0
+        self._state = _DOWN
+        self._state_ms = now_ms
+        self._last_sample_ms = now_ms
+        self._backoff_ms = _BACKOFF_MIN_MS
+        self._retry_at_ms = now_ms
+        self._same = 0
+        self._errors = 0
+        self._xshut_low = False
+        # The configurations sensing/visibility.py switches between, recorded
+        # now so that switching in daylight allocates nothing.
+        self._recipes = {}
+        self._record(LONG, 50)
+        self._record(SHORT, 50)
+        # Boot: hw.py has just raised XSHUT; the chip needs tBOOT (datasheet
+        # 1.2 ms) before it answers. Then the init table is written and the
+        # first ranging (VHV calibration, ~100 ms) completes over the first
+        # ticks, so boot never waits on it.
+        if xshut is not None:
+            sleep_ms(_BOOT_MS)
+        self._step(now_ms, self._start_init)
+        if self._state == _CALIBRATING:
+            self.ok = True  # the right chip answered; samples follow within ~100 ms
 
+    # --- what the app calls every tick -----------------------------------
     def poll(self, now_ms):
-        return False
+        """Read a new sample if one is ready; True when the attributes changed."""
+        if self._state != _RANGING:
+            self._advance(now_ms)
+            return False
+        i2c = self.i2c
+        try:
+            i2c.readfrom_mem_into(self.addr, _GPIO__TIO_HV_STATUS, self._one, addrsize=16)
+            self._errors = 0  # the chip answers: later glitches are the bus's
+            if (self._one[0] & 1) != self._ready_level:
+                if ticks_diff(now_ms, self._last_sample_ms) > _STALL_MS:
+                    self._fault(now_ms, "no new range for 200 ms")
+                return False
+            if self._wanted_mode != self.mode or self._wanted_budget_ms != self.budget_ms:
+                self._apply_mode()  # between two samples
+                self._last_sample_ms = now_ms
+                return False
+            block = self._previous  # read into the older buffer, then swap
+            i2c.readfrom_mem_into(self.addr, _RESULT__RANGE_STATUS, block, addrsize=16)
+            i2c.writeto_mem(self.addr, _SYSTEM__INTERRUPT_CLEAR, _CLEAR, addrsize=16)
+        except OSError as e:
+            # One glitch is retried next tick; a run of them, or no ACK at all
+            # (ENODEV: unplugged, powered down), means the chip is gone.
+            self._errors += 1
+            if self._errors >= _ERRORS_TO_RESET or e.errno == _ENODEV:
+                self._fault(now_ms, "I2C errors while ranging")
+            return False
+        self._previous = self._block
+        self._block = block
+        if block == self._previous:
+            # A real chip's rates and range always jitter: an identical block
+            # is the same result again (frozen quirk), not news. The ambient
+            # count is photon noise: one repeat of a large one is proof enough.
+            self._same += 1
+            ambient = (block[_OFS_AMBIENT] << 8) | block[_OFS_AMBIENT + 1]
+            if self._same >= _FROZEN_SAMPLES or ambient >= _NOISY_AMBIENT:
+                self._fault(now_ms, "readings frozen")
+            return False
+        self._same = 0
+        self._last_sample_ms = now_ms
+        self._decode(block)
+        self.samples += 1
+        return True
+
+    def configure(self, mode, budget_ms):
+        """Ask for a distance mode (SHORT/LONG) and budget; applied between samples."""
+        self._wanted_mode = mode
+        self._wanted_budget_ms = budget_ms
+
+    # --- decoding -------------------------------------------------------------
+    def _decode(self, block):
+        raw = block[_OFS_STATUS] & 0x1F
+        self.status = _STATUS_FROM_RAW[raw] if raw < 24 else 255
+        self.spads = block[_OFS_SPADS]
+        self.ambient_kcps = ((block[_OFS_AMBIENT] << 8) | block[_OFS_AMBIENT + 1]) << 3
+        self.range_mm = (block[_OFS_RANGE] << 8) | block[_OFS_RANGE + 1]
+        self.signal_kcps = ((block[_OFS_SIGNAL] << 8) | block[_OFS_SIGNAL + 1]) << 3
+
+    # --- Adafruit hooks -------------------------------------------------------
+    # Init and mode changes go through Adafruit's register helpers, a few
+    # dozen transactions; on a noisy bus each is retried so that one glitch
+    # does not throw the whole sequence away. (Not the per-tick path.)
+    def _write_register(self, address, data, length=None):
+        for attempt in range(_REGISTER_TRIES):
+            try:
+                return VL53L1X._write_register(self, address, data, length)
+            except OSError:
+                if attempt == _REGISTER_TRIES - 1:
+                    raise
+
+    def _read_register(self, address, length=1):
+        for attempt in range(_REGISTER_TRIES):
+            try:
+                return VL53L1X._read_register(self, address, length)
+            except OSError:
+                if attempt == _REGISTER_TRIES - 1:
+                    raise
+
+    @property
+    def data_ready(self):
+        ready = self._ready_now()
+        if not ready and self._stepping:
+            raise _Pending()
+        return ready
+
+    def _ready_now(self):
+        self.i2c.readfrom_mem_into(self.addr, _GPIO__TIO_HV_STATUS, self._one, addrsize=16)
+        return (self._one[0] & 1) == self._ready_level
+
+    # --- recovery state machine --------------------------------------------
+    def _fault(self, now_ms, what):
+        self.ok = False
+        self.faults += 1
+        self.status = 255
+        self.problem = "VL53L1X at 0x%02x: %s - recovering (check the cable and boards/%s.py)" % (
+            self.addr, what, self.board_name)
+        self._state = _DOWN
+        self._retry_at_ms = now_ms  # the first retry comes at once
+        self._state_ms = now_ms
+
+    def _advance(self, now_ms):
+        # One bounded step of recovery per tick.
+        state = self._state
+        elapsed = ticks_diff(now_ms, self._state_ms)
+        if state == _DOWN:
+            if ticks_diff(now_ms, self._retry_at_ms) >= 0:
+                self._step(now_ms, self._reset_chip)
+        elif state == _BOOTING:
+            if self._xshut_low:
+                if elapsed >= _XSHUT_LOW_MS:
+                    self._release_xshut(now_ms)
+            elif elapsed >= _BOOT_MS:
+                self._step(now_ms, self._start_init)
+        elif state == _CALIBRATING:
+            if elapsed > _CALIBRATION_TIMEOUT_MS:
+                self._give_up(now_ms, _NEVER_READY)
+            else:
+                self._step(now_ms, self._await_calibration)
+
+    def _step(self, now_ms, step):
+        try:
+            step(now_ms)
+        except OSError:
+            self._give_up(now_ms, _NO_CHIP)
+        except (RuntimeError, ValueError):
+            self._give_up(now_ms, _WRONG_CHIP)
+
+    def _reset_chip(self, now_ms):
+        self._state = _BOOTING
+        self._state_ms = now_ms
+        self._same = 0
+        if self.xshut is not None:
+            self.xshut.value(0)  # held low _XSHUT_LOW_MS, then released in _advance
+            self._xshut_low = True
+            return
+        # No XSHUT line: software reset (ULD: write 0, wait 100 us, write 1).
+        self._xshut_low = False
+        self.i2c.writeto_mem(self.addr, _SOFT_RESET, _RESET_LOW, addrsize=16)
+        self.i2c.writeto_mem(self.addr, _SOFT_RESET, _RESET_HIGH, addrsize=16)
+
+    def _release_xshut(self, now_ms):
+        # In standby the chip must not answer; if it does, the XSHUT line
+        # is not wired to it (check boards/<name>.py) and a soft reset is used.
+        try:
+            self.i2c.readfrom_mem_into(self.addr, _GPIO__TIO_HV_STATUS, self._one, addrsize=16)
+            self.i2c.writeto_mem(self.addr, _SOFT_RESET, _RESET_LOW, addrsize=16)
+            self.i2c.writeto_mem(self.addr, _SOFT_RESET, _RESET_HIGH, addrsize=16)
+        except OSError:
+            pass  # held in reset, as it should be
+        self.xshut.value(1)
+        self._xshut_low = False
+        self._state_ms = now_ms
+
+    def _await_calibration(self, now_ms):
+        try:
+            ready = self._ready_now()
+        except OSError:
+            return  # a glitch on a noisy bus; the calibration timeout bounds the wait
+        if ready:
+            self._finish_init(now_ms)
+
+    def _start_init(self, now_ms):
+        model_id, module_type, mask_rev = self.model_info
+        if model_id != 0xEA or module_type != 0xCC or mask_rev != 0x10:
+            raise RuntimeError("wrong sensor id")
+        self._stepping = True
+        try:
+            self._sensor_init()  # Adafruit: init table, start, wait -> _Pending
+            finished = True
+        except _Pending:
+            finished = False
+        finally:
+            self._stepping = False
+        self._state = _CALIBRATING
+        self._state_ms = now_ms
+        if finished:
+            self._configure_after_init(now_ms)
+
+    def _finish_init(self, now_ms):
+        # The tail of Adafruit's _sensor_init after its wait (ULD SensorInit).
+        self.clear_interrupt()
+        self.stop_ranging()
+        self._write_register(_VHV_CONFIG__TIMEOUT_MACROP_LOOP_BOUND, _VHV_LOOP_BOUND)
+        self._write_register(_VHV_CONFIG__INIT, _VHV_FROM_LAST)
+        self._configure_after_init(now_ms)
+
+    def _configure_after_init(self, now_ms):
+        self._ready_level = self._interrupt_polarity
+        self._timing_budget = self._wanted_budget_ms
+        self.distance_mode = self._wanted_mode  # Adafruit: mode registers + budget
+        self.mode = self._wanted_mode
+        self.budget_ms = self._wanted_budget_ms
+        self.start_ranging()
+        self._state = _RANGING
+        self._state_ms = now_ms
+        self._last_sample_ms = now_ms
+        self._backoff_ms = _BACKOFF_MIN_MS
+        self.ok = True
+        self.problem = ""
+
+    def _apply_mode(self):
+        # Between two samples: stop, the recorded register writes of Adafruit's
+        # distance_mode/timing_budget setters, clear, start. Constant bytes
+        # only, so a change of light costs no heap.
+        recipe = self._recipes.get(self._wanted_mode * 1000 + self._wanted_budget_ms)
+        if recipe is None:
+            try:
+                recipe = self._record(self._wanted_mode, self._wanted_budget_ms)  # first use
+            except (ValueError, RuntimeError):  # not a budget of that mode: keep ranging
+                self._wanted_mode = self.mode
+                self._wanted_budget_ms = self.budget_ms
+                return
+        i2c = self.i2c
+        addr = self.addr
+        i2c.writeto_mem(addr, _SYSTEM__MODE_START, _MODE_STOP, addrsize=16)
+        for i in range(0, len(recipe), 2):
+            i2c.writeto_mem(addr, recipe[i], recipe[i + 1], addrsize=16)
+        i2c.writeto_mem(addr, _SYSTEM__INTERRUPT_CLEAR, _CLEAR, addrsize=16)
+        i2c.writeto_mem(addr, _SYSTEM__MODE_START, _MODE_START, addrsize=16)
+        self.mode = self._wanted_mode
+        self.budget_ms = self._wanted_budget_ms
+        self._timing_budget = self.budget_ms
+
+    def _record(self, mode, budget_ms):
+        """Adafruit's writes for this mode and budget, as (register, bytes, ...)."""
+        recorder = _Recorder()
+        device = self.i2c_device
+        saved_budget = self._timing_budget
+        self.i2c_device = recorder
+        try:
+            self._timing_budget = budget_ms
+            self.distance_mode = mode
+        finally:
+            self.i2c_device = device
+            self._timing_budget = saved_budget
+        recipe = tuple(recorder.writes)
+        self._recipes[mode * 1000 + budget_ms] = recipe
+        return recipe
+
+    def _give_up(self, now_ms, message):
+        # This attempt failed: wait (doubling, capped) and start again.
+        self.ok = False
+        self.status = 255
+        self.problem = message % (self.addr, self.board_name)
+        self._state = _DOWN
+        self._state_ms = now_ms
+        self._retry_at_ms = ticks_add(now_ms, self._backoff_ms)
+        self._backoff_ms = min(self._backoff_ms * 2, _BACKOFF_MAX_MS)
+        if self.xshut is not None:
+            try:
+                self.xshut.value(1)
+            except OSError:
+                pass
+

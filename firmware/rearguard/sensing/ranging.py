@@ -1,0 +1,204 @@
+# Range plausibility and the closing-speed track of one target.
+#
+#     kind = classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
+#     track = RangeTrack()
+#     if kind == TARGET and track.fits(now_ms, tof.range_mm): track.add(now_ms, tof.range_mm)
+#     track.closing_mm_s, track.range_mm       # least squares over recent samples
+#     track.ttc_ms()                           # -1 when not closing
+#
+# Integer arithmetic only, preallocated rings, nothing allocated per sample.
+from time import ticks_diff
+
+from micropython import const
+
+# What a sample says (classify)
+TARGET = const(0)  # a plausible range to something
+CLEAR = const(1)  # the chip ranged and found nothing in range: a clear view
+NEAR_ZERO = const(2)  # 0-30 mm flagged valid: spurious, or the sensor is covered
+ALIAS = const(3)  # wraparound: a far bright target folded into a short range
+WEAK = const(4)  # a real return too faint or spread to trust alone (sigma fail, ...)
+FAINT = const(5)  # something out there, no usable range (short-mode phase out of bounds)
+UNUSABLE = const(6)  # hardware and undefined codes: the chip did not measure
+
+# ULD status codes (drivers/tof.py)
+_VALID = const(0)
+_SIGMA_FAIL = const(1)
+_SIGNAL_FAIL = const(2)
+_OUT_OF_BOUNDS = const(4)
+_WRAPAROUND = const(7)
+
+NEAR_ZERO_MM = const(30)  # datasheet quirk: spurious 0-30 mm readings flagged valid
+
+# Short mode wraps: a bright target past ~2.2 m can come back as d - 2.2 m,
+# usually flagged (status 7), sometimes valid. Its signal is that of the far
+# target, weaker than any return short mode calls valid (a valid short-mode
+# range needs ~6 Mcps on the simulator's chip model; ST's minimum count rate
+# is 1 Mcps). Valid short-mode ranges below this signal are treated as aliases.
+ALIAS_MAX_SIGNAL_KCPS = const(3000)
+SHORT_MODE = const(1)
+
+
+def classify(status, range_mm, signal_kcps, mode):
+    if status == _SIGNAL_FAIL:
+        return CLEAR
+    if status == _WRAPAROUND:
+        return ALIAS
+    if status == _OUT_OF_BOUNDS and mode == SHORT_MODE:
+        return FAINT  # past short mode's phase window: the range means nothing
+    if status != _VALID and status != _SIGMA_FAIL and status != _OUT_OF_BOUNDS:
+        return UNUSABLE
+    if range_mm <= NEAR_ZERO_MM:
+        return NEAR_ZERO if status == _VALID else FAINT
+    if status != _VALID:
+        return WEAK  # sigma fail, or long mode's phase check at the edge of range
+    if mode == SHORT_MODE and signal_kcps < ALIAS_MAX_SIGNAL_KCPS:
+        return ALIAS
+    return TARGET
+
+
+SIZE = const(8)  # samples in the fit: ~300 ms at 40 ms periods
+MAX_AGE_MS = const(450)  # older samples leave the fit (uneven periods, dropouts)
+GATE_MM = const(200)  # a sample this far from the prediction is another target ...
+GATE_SPEED_MM_S = const(1500)  # ... plus this much per second since the last sample
+YOUNG_GATE_SPEED_MM_S = const(3000)  # (before the track has a slope of its own)
+LOST_MS = const(300)  # no fitting sample this long: the target is gone
+MIN_CLOSING_MM_S = const(150)  # slower than this is not closing (noise, sway)
+
+
+class RangeTrack:
+    """Recent (time, range) samples of one target and their least-squares line."""
+
+    def __init__(self):
+        self.t_ms = [0] * SIZE
+        self.r_mm = [0] * SIZE
+        self.g_mm = [0] * SIZE  # predicted ground range at each sample (0: none)
+        self.head = 0  # next slot
+        self.count = 0
+        self.last_ms = 0
+        self.range_mm = 0  # fitted range at the last sample
+        self.closing_mm_s = 0  # positive when approaching
+        # Closing of range minus predicted ground range: near zero for ground
+        # returns whatever the trunk's pitch does, the runner's speed for an obstacle.
+        self.ground_closing_mm_s = 0
+        self.samples = 0  # samples since the track started (confirmation)
+        self.support = 0  # earlier samples that agree without a range (a rising signal)
+        self.valid = 0  # samples with a valid status (the others are sigma fails)
+        self.ground_like = False  # the newest sample lay where the ground can be
+
+    def reset(self):
+        self.count = 0
+        self.samples = 0
+        self.support = 0
+        self.valid = 0
+        self.closing_mm_s = 0
+        self.ground_closing_mm_s = 0
+        self.range_mm = 0
+
+    def active(self, now_ms):
+        return self.count > 0 and ticks_diff(now_ms, self.last_ms) <= LOST_MS
+
+    def predicted_mm(self, now_ms):
+        return self.range_mm - self.closing_mm_s * ticks_diff(now_ms, self.last_ms) // 1000
+
+    def fits(self, now_ms, range_mm, prior_closing_mm_s=0, ground_mm=0):
+        """Could this sample come from the tracked target?
+
+        Until the track has a slope, the prior (the runner's speed: a static
+        obstacle closes at least that fast) predicts it, with a wider gate. A
+        track on the ground moves with the predicted ground range (pitch)."""
+        if not self.active(now_ms):
+            return False
+        dt = ticks_diff(now_ms, self.last_ms)
+        closing = self.closing_mm_s
+        gate = GATE_MM + GATE_SPEED_MM_S * dt // 1000
+        if self.samples < 3:
+            if closing < prior_closing_mm_s:
+                closing = prior_closing_mm_s
+            gate = GATE_MM + YOUNG_GATE_SPEED_MM_S * dt // 1000
+        predicted = self.range_mm - closing * dt // 1000
+        last_g = self.g_mm[(self.head - 1) % SIZE]
+        if self.ground_like and ground_mm > 0 and last_g > 0:
+            predicted = self.range_mm + ground_mm - last_g - self.ground_closing_mm_s * dt // 1000
+        miss = range_mm - predicted
+        if miss < 0:
+            miss = -miss
+        return miss <= gate
+
+    def start(self, now_ms, range_mm, ground_mm=0, valid=True, ground_like=False):
+        self.reset()
+        self.add(now_ms, range_mm, ground_mm, valid, ground_like)
+
+    def add(self, now_ms, range_mm, ground_mm=0, valid=True, ground_like=False):
+        i = self.head
+        self.t_ms[i] = now_ms
+        self.r_mm[i] = range_mm
+        self.g_mm[i] = ground_mm
+        self.head = (i + 1) % SIZE
+        if self.count < SIZE:
+            self.count += 1
+        self.samples += 1
+        if valid:
+            self.valid += 1
+        self.ground_like = ground_like
+        self.last_ms = now_ms
+        self._fit(now_ms)
+
+    def _fit(self, now_ms):
+        # Least squares on times relative to now and ranges relative to the
+        # newest sample: every sum stays far below 2**30 (no big ints).
+        last = (self.head - 1) % SIZE
+        newest = self.r_mm[last]
+        newest_g = self.g_mm[last]
+        n = 0
+        st = 0
+        sr = 0
+        sg = 0
+        for k in range(self.count):
+            i = (self.head - 1 - k) % SIZE
+            age = ticks_diff(now_ms, self.t_ms[i])
+            if age > MAX_AGE_MS:
+                break
+            n += 1
+            st += age
+            sr += self.r_mm[i] - newest
+            sg += self.g_mm[i] - newest_g
+        self.count = n
+        if n < 2:
+            self.range_mm = newest
+            self.closing_mm_s = 0
+            self.ground_closing_mm_s = 0
+            return
+        mean_t = st // n
+        mean_r = sr // n
+        mean_g = sg // n
+        stt = 0
+        str_ = 0
+        stg = 0
+        for k in range(n):
+            i = (self.head - 1 - k) % SIZE
+            dt = ticks_diff(now_ms, self.t_ms[i]) - mean_t
+            stt += dt * dt
+            str_ += dt * (self.r_mm[i] - newest - mean_r)
+            stg += dt * (self.g_mm[i] - newest_g - mean_g)
+        if stt < 64:  # samples too close in time for a slope
+            self.range_mm = newest
+            self.closing_mm_s = 0
+            self.ground_closing_mm_s = 0
+            return
+        # Ranges grow with age when closing: the slope against age is the
+        # closing speed in mm/ms; x1000 for mm/s, done as x125 / (stt/8).
+        closing = str_ * 125 // (stt >> 3)
+        self.closing_mm_s = closing
+        self.ground_closing_mm_s = (str_ - stg) * 125 // (stt >> 3)
+        # The line at age 0: mean_r - slope * mean_t.
+        self.range_mm = newest + mean_r - closing * mean_t // 1000
+
+    def evidence(self):
+        """How many samples agree on this target."""
+        return self.samples + self.support
+
+    def ttc_ms(self):
+        """Time to collision in ms, -1 when the target is not closing."""
+        if self.closing_mm_s < MIN_CLOSING_MM_S or self.range_mm <= 0:
+            return -1
+        return self.range_mm * 1000 // self.closing_mm_s

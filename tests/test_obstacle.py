@@ -1,0 +1,349 @@
+"""The obstacle monitor fed with synthetic ToF sample sequences (no chip model):
+alerts early enough on collision courses, quiet on a clear track and on the
+ground, blind when the sensor cannot see, too fast in the sun."""
+
+import random
+
+import pytest
+
+from sim import loader
+
+TICK_MS = 10
+
+
+@pytest.fixture(scope="module")
+def fw():
+    with loader.firmware_modules() as load:
+        mods = {
+            "obstacle": load("rearguard.sensing.obstacle"),
+            "events": load("rearguard.events"),
+            "profile": load("rearguard.profile"),
+            "ranging": load("rearguard.sensing.ranging"),
+        }
+    return mods
+
+
+class FakeTof:
+    """The driver's attributes; `configure` is applied at once."""
+
+    def __init__(self):
+        self.ok = True
+        self.status = 2
+        self.range_mm = 0
+        self.signal_kcps = 0
+        self.ambient_kcps = 5 * 200
+        self.spads = 200
+        self.mode = 2
+        self.budget_ms = 50
+        self.fov_cdeg = 2700  # 16x16 ROI
+
+    def configure(self, mode, budget_ms):
+        self.mode = mode
+        self.budget_ms = budget_ms
+
+
+class FakeBody:
+    def __init__(self, speed_mm_s=2500, pitch_cdeg=0):
+        self.pitch_cdeg = pitch_cdeg
+        self.roll_cdeg = 0
+        self.speed_mm_s = speed_mm_s
+        self.moving = speed_mm_s > 0
+        self.running = speed_mm_s > 1500
+        self.stumble = False
+        self.fallen = False
+
+
+class Run:
+    """Drives an ObstacleMonitor tick by tick from a function of time.
+
+    scene(t_ms) -> (status, range_mm, signal_kcps) or None when the chip has no sample."""
+
+    def __init__(self, fw, body=None, period_ms=50, seed=1, profile=None):
+        self.fw = fw
+        self.events = []
+        log = fw["events"].EventLog()
+        log.sinks.append(lambda t, k, lvl: self.events.append(
+            (t, fw["events"].KIND_NAMES[k], fw["events"].LEVEL_NAMES[lvl])))
+        self.profile = profile or fw["profile"].Profile()
+        self.monitor = fw["obstacle"].ObstacleMonitor(self.profile, log)
+        self.tof = FakeTof()
+        self.body = body or FakeBody()
+        self.period_ms = period_ms
+        self.rng = random.Random(seed)
+        self.t = 0
+        self.levels = []  # (t_ms, level) per tick
+
+    def run(self, until_ms, scene, noise_mm=20):
+        tof = self.tof
+        while self.t < until_ms:
+            new = False
+            if self.t % self.period_ms == 0:
+                sample = scene(self.t)
+                if sample is not None:
+                    status, r, signal = sample
+                    tof.status = status
+                    tof.range_mm = max(0, int(r + self.rng.gauss(0, noise_mm))) if status == 0 else r
+                    tof.signal_kcps = signal
+                    new = True
+            self.monitor.update(self.t, tof, new, self.body)
+            self.levels.append((self.t, self.monitor.level))
+            self.t += TICK_MS
+        return self
+
+    def first(self, kind, level=None):
+        for t, k, lvl in self.events:
+            if k == kind and (level is None or lvl == level):
+                return t
+        return None
+
+
+def wall_ahead(start_mm, speed_mm_s, max_range_mm=3600, stop_at_ms=None):
+    """A static wall the runner backs toward at constant speed."""
+
+    def scene(t):
+        d = start_mm - speed_mm_s * t // 1000
+        if d <= 0:
+            return (0, 5, 60000)
+        if d > max_range_mm:
+            return (2, 20, 0)
+        return (0, d, int(0.5 * 12000 * 1e6 / (d * d)))
+
+    return scene
+
+
+def clear(t):
+    return (2, 20, 0)
+
+
+def test_wall_alert_comes_within_a_tenth_of_the_available_lead(fw):
+    # Visible from 3.6 m at 2.5 m/s: 1440 ms from first sight to impact.
+    run = Run(fw).run(4000, wall_ahead(6000, 2500))
+    visible_ms = (6000 - 3600) * 1000 // 2500
+    impact_ms = 6000 * 1000 // 2500
+    first = run.first("obstacle")
+    assert first is not None
+    lead = impact_ms - first
+    assert lead >= 0.9 * (impact_ms - visible_ms)
+
+
+def test_wall_escalates_to_stop_before_reaction_plus_braking_distance(fw):
+    run = Run(fw).run(4000, wall_ahead(6000, 2500))
+    stop_ms = run.first("obstacle", "stop")
+    assert stop_ms is not None
+    distance_left = 6000 - 2500 * stop_ms // 1000
+    # 2.5 m/s: 0.6 s reaction+latency (1.5 m) + braking at 3 m/s^2 (1.04 m)
+    assert distance_left >= 2500
+
+
+def test_slow_walk_to_a_wall_warns_by_ttc_not_only_distance(fw):
+    run = Run(fw, body=FakeBody(speed_mm_s=1000)).run(6000, wall_ahead(4000, 1000))
+    caution = run.first("obstacle", "caution")
+    warning = run.first("obstacle", "warning")
+    stop = run.first("obstacle", "stop")
+    assert caution is not None and warning is not None and stop is not None
+    assert caution < warning < stop
+    # STOP by TTC (1.2 s at 1 m/s = 1.2 m), well before the 0.6 m stop distance
+    assert 4000 - 1000 * stop // 1000 >= 1000
+
+
+def test_clear_track_gives_no_alert_for_minutes(fw):
+    run = Run(fw).run(120_000, clear)
+    assert [e for e in run.events if e[1] == "obstacle"] == []
+    assert not run.monitor.blind
+
+
+def test_isolated_spurious_and_wraparound_readings_raise_nothing(fw):
+    rng = random.Random(5)
+
+    def scene(t):
+        x = rng.random()
+        if x < 0.02:
+            return (0, rng.randint(0, 30), 2000)  # spurious near-zero flagged valid
+        if x < 0.04:
+            return (7, rng.randint(100, 900), 500)  # wraparound
+        if x < 0.05:
+            return (0, rng.randint(200, 1500), 4000)  # a lone valid outlier
+        return (2, 20, 0)
+
+    run = Run(fw).run(60_000, scene, noise_mm=0)
+    assert [e for e in run.events if e[1] == "obstacle"] == []
+
+
+def test_dropouts_and_uneven_periods_still_track_the_wall(fw):
+    rng = random.Random(9)
+    base = wall_ahead(6000, 2500)
+
+    def scene(t):
+        if rng.random() < 0.3:
+            return None if rng.random() < 0.5 else (1, 0, 0)  # no sample / sigma fail
+        return base(t)
+
+    run = Run(fw, period_ms=40).run(4000, scene)
+    stop = run.first("obstacle", "stop")
+    assert stop is not None and 6000 - 2500 * stop // 1000 >= 2000
+
+
+def test_person_stepping_in_close_stops_within_three_samples(fw):
+    # Clear, then at t=2 s a person is suddenly 0.5 m behind.
+    def scene(t):
+        return clear(t) if t < 2000 else (0, 500, 30000)
+
+    run = Run(fw, period_ms=40).run(3000, scene)
+    stop = run.first("obstacle", "stop")
+    assert stop is not None and stop - 2000 <= 3 * 40
+    levels = [e[2] for e in run.events if e[1] == "obstacle"]
+    assert levels[0] == "stop"  # no detour through caution and warning
+
+
+def test_level_holds_through_a_short_dropout_then_clears(fw):
+    def scene(t):
+        if t < 1000:
+            return (0, 800, 20000)
+        if t < 1200:
+            return (1, 0, 0)
+        return clear(t)
+
+    run = Run(fw, body=FakeBody(speed_mm_s=0)).run(4000, scene)
+    at = dict(run.levels)
+    warning = fw["events"].WARNING
+    assert at[1150] == warning  # held through 150 ms of sigma fails
+    assert at[3900] == 0
+
+
+def ground_scene(pitch_cdeg, height_mm=1000, refl=0.15):
+    # The nearest ground point in a 27 deg cone (lower edge), as the chip sees it.
+    import math
+
+    def scene(t):
+        down = math.radians(pitch_cdeg / 100 + 13.5)
+        if down <= 0:
+            return clear(t)
+        d = height_mm / math.sin(down)
+        if d > 3600:
+            return clear(t)
+        return (0, int(d), 1500)
+
+    return scene
+
+
+@pytest.mark.parametrize("pitch_cdeg", [1000, 2000, 3000])
+def test_ground_in_view_is_not_an_obstacle(fw, pitch_cdeg):
+    body = FakeBody(speed_mm_s=2500, pitch_cdeg=pitch_cdeg)
+    run = Run(fw, body=body).run(30_000, ground_scene(pitch_cdeg))
+    assert [e for e in run.events if e[1] == "obstacle"] == []
+    assert run.monitor.on_ground
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_ground_with_swaying_pitch_is_not_an_obstacle(fw, seed):
+    import math
+
+    body = FakeBody(speed_mm_s=2500, pitch_cdeg=2000)
+
+    def scene(t):
+        # trunk pitch sways +-3 deg at 2.8 Hz (step frequency)
+        body.pitch_cdeg = 2000 + int(300 * math.sin(2 * math.pi * 2.8 * t / 1000))
+        d = 1000 / math.sin(math.radians(body.pitch_cdeg / 100 + 13.5))
+        return (0, int(d), 1500)
+
+    run = Run(fw, body=body, seed=seed).run(30_000, scene)
+    assert [e for e in run.events if e[1] == "obstacle"] == []
+
+
+def test_obstacle_standing_on_the_ground_is_still_reported(fw):
+    # Pitched 20 deg down: ground at ~1.8 m. A box 6 m away closes at 2.5 m/s;
+    # the sensor reports whichever is nearer.
+    import math
+
+    ground_mm = int(1000 / math.sin(math.radians(33.5)))
+    body = FakeBody(speed_mm_s=2500, pitch_cdeg=2000)
+
+    def scene(t):
+        box = 6000 - 2500 * t // 1000
+        d = min(box, ground_mm)
+        return (0, max(d, 5), 20000)
+
+    run = Run(fw, body=body).run(3000, scene)
+    stop = run.first("obstacle", "stop")
+    assert stop is not None
+    assert 6000 - 2500 * stop // 1000 >= 1000
+
+
+def test_blind_when_no_sample_comes_while_running(fw):
+    run = Run(fw).run(5000, lambda t: clear(t) if t < 2000 else None)
+    blind = run.first("blind")
+    assert blind is not None and 2000 < blind <= 2000 + 500
+
+
+def test_no_blind_while_standing_without_samples(fw):
+    run = Run(fw, body=FakeBody(speed_mm_s=0)).run(5000, lambda t: clear(t) if t < 2000 else (1, 0, 0))
+    assert run.first("blind") is None
+
+
+def test_covered_sensor_is_blind_even_standing_and_recovers(fw):
+    def scene(t):
+        if 2000 <= t < 4000:
+            return (0, t % 20, 60000)  # a finger on the window
+        return clear(t)
+
+    run = Run(fw, body=FakeBody(speed_mm_s=0)).run(6000, scene, noise_mm=0)
+    blind = run.first("blind")
+    assert blind is not None and blind - 2000 <= 500
+    assert [e for e in run.events if e[1] == "obstacle"] == []
+    assert not run.monitor.blind  # back after the finger left
+
+
+def test_driver_fault_is_blind_and_recovery_brings_alerts_back(fw):
+    run = Run(fw, body=FakeBody(speed_mm_s=0))
+    run.run(1000, clear)
+    run.tof.ok = False
+    run.run(3000, lambda t: None)
+    assert run.first("blind") is not None and run.first("blind") - 1000 <= 500
+    run.tof.ok = True
+    run.run(6000, lambda t: (0, 700, 20000))
+    warning = run.first("obstacle")
+    assert warning is not None and warning - 3000 <= 1000
+
+
+def sunny(run, kcps_per_spad):
+    run.tof.ambient_kcps = kcps_per_spad * run.tof.spads
+
+
+def test_too_fast_in_strong_sun_at_2_5_m_s_within_a_second(fw):
+    run = Run(fw)
+    run.run(3000, clear)
+    assert not run.monitor.too_fast
+    sunny(run, 200)
+    run.run(6000, clear)
+    onset = run.first("too_fast")
+    assert onset is not None and onset - 3000 <= 1000
+    assert run.tof.mode == 1  # short mode sees farther in strong sun
+
+
+def test_not_too_fast_walking_in_the_sun_nor_running_in_shade(fw):
+    run = Run(fw, body=FakeBody(speed_mm_s=2500)).run(10_000, clear)
+    assert run.first("too_fast") is None
+    walk = Run(fw, body=FakeBody(speed_mm_s=800))
+    sunny(walk, 200)
+    walk.run(10_000, clear)
+    assert walk.first("too_fast") is None
+
+
+def test_too_fast_clears_when_back_in_shade(fw):
+    run = Run(fw)
+    sunny(run, 200)
+    run.run(4000, clear)
+    assert run.monitor.too_fast
+    sunny(run, 5)
+    run.run(10_000, clear)
+    assert not run.monitor.too_fast
+    assert run.tof.mode == 2
+
+
+def test_speed_from_closing_on_a_static_target_when_gait_has_none(fw):
+    body = FakeBody(speed_mm_s=0)
+    body.moving = True
+    run = Run(fw, body=body)
+    sunny(run, 200)
+    run.run(2300, wall_ahead(1300 + 3000 * 2, 3000, max_range_mm=1300))
+    assert run.monitor.speed_mm_s > 2000
