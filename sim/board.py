@@ -59,6 +59,7 @@ class VirtualBoard:
         self.adc_sources = {}  # pin -> fn(t_ms) -> microvolts
         self.pwm_log = []  # (t_ms, pin, duty_u16), one row per change
         self.pin_log = []  # (t_ms, pin, level) for outputs
+        self.pin_listeners = []  # fn(pin, level) per output write (the VL53L1X's XSHUT)
         self.reset_cause = machine.PWRON_RESET
         self.resets = []
         self.rtc_base_s = None  # RTC seconds at clock.us == rtc_set_us
@@ -112,6 +113,8 @@ class VirtualBoard:
 
     def pin_written(self, pin, level):
         self.pin_log.append((self.clock.ms, pin, level))
+        for fn in self.pin_listeners:
+            fn(pin, level)
 
     def pwm_written(self, pin, duty):
         self.pwm_log.append((self.clock.ms, pin, duty))

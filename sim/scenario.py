@@ -48,7 +48,7 @@ OBSTACLE_KEYS = {"id": str, "kind": str, "x_mm": "num", "y_mm": "num", "vx_mm_s"
 RUNNER_KEYS = {"speed": "profile", "cadence_spm": "profile", "mount_height_mm": "num",
                "pitch_deg": "num", "pitch_profile": "profile", "gait_pitch_deg": "num",
                "gait_roll_deg": "num", "lane_y_mm": "num", "start_x_mm": "num",
-               "direction": str, "reaction": dict}
+               "direction": str, "reaction": dict, "gait": str}
 FAULT_KINDS = ("i2c_errors", "unplug", "bus_hung", "covered", "imu_saturation", "power_cut")
 FAULT_KEYS = {"kind": str, "t_ms": "int", "duration_ms": "int", "device": str, "rate": "num",
               "errno": "int", "bus": "int", "accel_mg": "num", "gyro_mdps": "num"}
@@ -157,6 +157,8 @@ def check(spec, source="scenario"):
     c.keys("runner", runner, RUNNER_KEYS, required=("speed",))
     if runner.setdefault("direction", "backward") != "backward":
         c.fail("runner.direction", "only \"backward\" running is modelled")
+    if runner.setdefault("gait", "run") not in ("run", "walk"):
+        c.fail("runner.gait", "gait is \"run\" or \"walk\"")
     runner["speed"] = _profile(runner["speed"])
     for i, (_t, v) in enumerate(runner["speed"]):
         if not 0 <= v <= 8000:
@@ -322,6 +324,17 @@ def xshut_holder(vb, pin):
     return held_low
 
 
+def wire_xshut(vb, tof, pin):
+    """The VL53L1X follows its XSHUT pin: told of every write, and reading the
+    pin's state for changes made without one (Pin.init, a reset releasing it)."""
+    tof.xshut_low = xshut_holder(vb, pin)
+
+    def written(p, level):
+        if p == pin:
+            tof.xshut(level)
+    vb.pin_listeners.append(written)
+
+
 def motor_load(vb):
     pin = vb.config.MOTOR["pin"]
 
@@ -346,7 +359,7 @@ def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_
 
     tof = tof_cls(world_source, rng.fork(2), now_us, spec.get("quirks"))
     if cfg.TOF.get("xshut") is not None:
-        tof.xshut_low = xshut_holder(vb, cfg.TOF["xshut"])
+        wire_xshut(vb, tof, cfg.TOF["xshut"])
     vb.attach_i2c(cfg.TOF["bus"], cfg.TOF["addr"], tof)
     imu = make_imu(cfg.IMU["chip"], world_source, rng.fork(3), now_us, cfg.IMU["axes"], imu_noise)
     vb.attach_i2c(cfg.IMU["bus"], cfg.IMU["addr"], imu)

@@ -36,6 +36,14 @@ CONTACT_SHARE = 0.32
 FLIGHT_MG = 100.0
 CONTACT_PEAK_MG = (G_MG - (1 - CONTACT_SHARE) * FLIGHT_MG) * math.pi / (2 * CONTACT_SHARE)
 STEPPING_MIN_MM_S = 200
+YAW_SWING_DEG = 4.0  # pelvis/trunk rotation at stride rate, full jogging intensity
+# Walking (runner "gait": "walk"): double support, no flight, so the waist's
+# vertical specific force only rocks about 1 g (~1.2-1.6 g peaks at a walk);
+# the trunk rocks with WALK_SWAY times the running amplitudes.
+WALK_VERTICAL_MG = 400.0
+WALK_FORE_AFT_MG = 200.0
+WALK_LATERAL_MG = 100.0
+WALK_SWAY = 0.6
 
 
 def profile_value(points, t_ms):
@@ -48,6 +56,30 @@ def profile_value(points, t_ms):
             t0, v0 = points[i - 1]
             return v0 + (v1 - v0) * (t_ms - t0) / (t1 - t0) if t1 > t0 else v1
     return points[-1][1]
+
+
+def profile_slope(points, t_ms):
+    """d/dt of profile_value in value per second (0 outside the points and on steps)."""
+    for i in range(1, len(points)):
+        t1, v1 = points[i]
+        if t_ms < t1:
+            t0, v0 = points[i - 1]
+            if t_ms < t0 or t1 <= t0:
+                return 0.0
+            return (v1 - v0) * 1000.0 / (t1 - t0)
+    return 0.0
+
+
+def body_rates(pitch, roll, pitch_rate, roll_rate, yaw_rate):
+    """Angular rate in the device frame (what a gyro measures) from the attitude
+    angles of R = Rz(yaw) Ry(pitch) Rx(roll) and their time derivatives (deg, deg/s).
+    Euler-angle rates are not body rates: at 35 deg of pitch the yaw swing of the
+    gait shows on the gyro's x axis too."""
+    p, r = math.radians(pitch), math.radians(roll)
+    sp, cp, sr, cr = math.sin(p), math.cos(p), math.sin(r), math.cos(r)
+    return (roll_rate - yaw_rate * sp,
+            pitch_rate * cr + yaw_rate * sr * cp,
+            -pitch_rate * sr + yaw_rate * cr * cp)
 
 
 def smooth_bump(u):
@@ -279,6 +311,7 @@ class World:
         self.pitch_profile = runner.get("pitch_profile")
         self.gait_pitch_deg = float(runner.get("gait_pitch_deg", 2.0))
         self.gait_roll_deg = float(runner.get("gait_roll_deg", 3.0))
+        self.walking = runner.get("gait", "run") == "walk"
         reaction = runner.get("reaction", {})
         self.react = react and reaction.get("enabled", True)
         self.reaction_ms = reaction.get("reaction_ms", 500)
@@ -456,11 +489,26 @@ class World:
     # --- attitude and motion --------------------------------------------------------
     def intensity(self):
         """0 standing .. ~1 full jogging: scales gait oscillations and impacts."""
-        if self.v < STEPPING_MIN_MM_S:
-            return 0.0
-        r = (self.v - STEPPING_MIN_MM_S) / 1800.0
-        r = 0.25 if r < 0.25 else 1.0 if r > 1.0 else r
-        return r * self.step_amp
+        return self.sway()[0] * self.step_amp
+
+    def sway(self, t_us=None):
+        """intensity() without the per-step jitter: the trunk's rocking amplitude,
+        and its rate of change per second. Angles must not jump at a step
+        boundary (a gyro would never see the jump), so the speed is carried on
+        between steps with the last step's acceleration."""
+        v = self.v
+        if t_us is not None:
+            v += self.dv * (t_us - self.t_us) / 1e6
+        if v < STEPPING_MIN_MM_S:
+            return 0.0, 0.0
+        if self.walking:
+            return WALK_SWAY, 0.0
+        r = (v - STEPPING_MIN_MM_S) / 1800.0
+        if r < 0.25:
+            return 0.25, 0.0
+        if r > 1.0:
+            return 1.0, 0.0
+        return r, self.dv / 1800.0
 
     def step_rate_hz(self, t_ms):
         if self.v < STEPPING_MIN_MM_S:
@@ -469,21 +517,29 @@ class World:
         return spm / 60.0 * self.step_rate_scale
 
     def attitude(self, t_us):
-        """(pitch, roll, yaw) deg and their rates deg/s at t_us (>= the last step)."""
+        """(pitch, roll, yaw) deg and their rates deg/s at t_us (>= the last step).
+
+        Every rate is the time derivative of its angle (commanded lean, gait rocking,
+        balance events), so an integrated gyro agrees with gravity."""
         t_ms = t_us / 1000.0
         f = self.step_rate_hz(t_ms)
         phase = self.phase + f * (t_us - self.t_us) / 1e6
-        r = self.intensity()
+        r, dr = self.sway(t_us)
         w = 2 * math.pi * phase
-        base = self.base_pitch
+        base, base_rate = self.base_pitch, 0.0
         if self.pitch_profile is not None:
+            # A commanded lean is a rotation too: the gyro must see it, or a
+            # complementary filter lags the accelerometer by the whole ramp.
             base = profile_value(self.pitch_profile, t_ms)
-        pitch = base + r * self.gait_pitch_deg * math.sin(w + 0.5)
-        pitch_rate = r * self.gait_pitch_deg * 2 * math.pi * f * math.cos(w + 0.5)
-        roll = r * self.gait_roll_deg * math.sin(w / 2)
-        roll_rate = r * self.gait_roll_deg * math.pi * f * math.cos(w / 2)
-        yaw = r * 4.0 * math.sin(w / 2 + 1.0)
-        yaw_rate = r * 4.0 * math.pi * f * math.cos(w / 2 + 1.0)
+            base_rate = profile_slope(self.pitch_profile, t_ms)
+        a_p, a_r, a_y = self.gait_pitch_deg, self.gait_roll_deg, YAW_SWING_DEG
+        pitch = base + r * a_p * math.sin(w + 0.5)
+        pitch_rate = (base_rate + r * a_p * 2 * math.pi * f * math.cos(w + 0.5)
+                      + dr * a_p * math.sin(w + 0.5))
+        roll = r * a_r * math.sin(w / 2)
+        roll_rate = r * a_r * math.pi * f * math.cos(w / 2) + dr * a_r * math.sin(w / 2)
+        yaw = r * a_y * math.sin(w / 2 + 1.0)
+        yaw_rate = r * a_y * math.pi * f * math.cos(w / 2 + 1.0) + dr * a_y * math.sin(w / 2 + 1.0)
         for ev in self.balance:
             p, pr = ev.pitch(t_ms)
             pitch += p
@@ -506,14 +562,21 @@ class World:
         f = self.step_rate_hz(t_ms)
         phase = self.phase + f * (t_us - self.t_us) / 1e6
         r = self.intensity()
-        frac = phase % 1.0
-        if frac < CONTACT_SHARE:
-            vertical = CONTACT_PEAK_MG * math.sin(math.pi * frac / CONTACT_SHARE)
+        if self.walking:
+            # No flight: |a| rocks about 1 g, peaking ~1.4 g after each heel strike.
+            k = self.step_amp if r > 0 else 0.0
+            az = G_MG + k * WALK_VERTICAL_MG * math.cos(2 * math.pi * phase)
+            ax = self.dv / 9.80665 + k * WALK_FORE_AFT_MG * math.sin(2 * math.pi * phase)
+            ay = k * WALK_LATERAL_MG * math.sin(math.pi * phase)
         else:
-            vertical = FLIGHT_MG
-        az = G_MG + r * (vertical - G_MG)
-        ax = self.dv / 9.80665 + r * 350.0 * math.sin(2 * math.pi * phase)
-        ay = r * 200.0 * math.sin(math.pi * phase)
+            frac = phase % 1.0
+            if frac < CONTACT_SHARE:
+                vertical = CONTACT_PEAK_MG * math.sin(math.pi * frac / CONTACT_SHARE)
+            else:
+                vertical = FLIGHT_MG
+            az = G_MG + r * (vertical - G_MG)
+            ax = self.dv / 9.80665 + r * 350.0 * math.sin(2 * math.pi * phase)
+            ay = r * 200.0 * math.sin(math.pi * phase)
         for ev in self.balance:
             jx, jz = ev.jolt(t_ms)
             ax += jx
@@ -529,7 +592,8 @@ class World:
         pitch, roll, yaw, pr, rr, yr = self.attitude(t)
         fx, fy, fz = self.specific_force_world(t)
         ax, ay, az = world_to_device(fx, fy, fz, pitch, roll, yaw)
-        gx, gy, gz = rr * 1000.0, pr * 1000.0, yr * 1000.0
+        wx, wy, wz = body_rates(pitch, roll, pr, rr, yr)
+        gx, gy, gz = wx * 1000.0, wy * 1000.0, wz * 1000.0
         if self.saturation is not None:
             until, acc, gyr = self.saturation
             if t // 1000 < until:

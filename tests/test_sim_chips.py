@@ -14,7 +14,7 @@ from sim.chips.battery import Battery
 from sim.chips.rng import Rng
 from sim.chips.vl53l1x import VL53L1X, uld_status
 from sim.loader import firmware_modules
-from sim.scenario import check
+from sim.scenario import check, wire_xshut
 from sim.world import World
 
 NO_QUIRKS = {"spurious_p": 0.0, "frozen_p": 0.0}
@@ -246,16 +246,49 @@ def test_ground_returns_when_the_beam_pitches_down():
 def test_xshut_low_holds_the_chip_off_and_release_resets_it():
     with Bench(standing_world([wall(1000)])) as b:
         pin = machine.Pin(25, machine.Pin.OUT, value=1)
-        b.chip.xshut_low = lambda: b.vb.pins[25]["out"] == 0
+        wire_xshut(b.vb, b.chip, 25)
         b.sensor.start_ranging()
         b.samples(2)
         pin.value(0)
+        assert not b.chip.ranging  # standby at once, not at the next bus transaction
         with pytest.raises(OSError) as e:
             _ = b.sensor.model_info
         assert e.value.args[0] == errno.ENODEV
         pin.value(1)
+        vtime.sleep_ms(2)  # tBOOT 1.2 ms
         assert b.sensor.model_info == (0xEA, 0xCC, 0x10)
         assert not b.chip.ranging  # booted with reset values: must be configured again
+
+
+def test_an_xshut_pulse_between_transactions_resets_the_chip_and_it_boots_in_1_2_ms():
+    with Bench(standing_world([wall(1000)]), quirks={"spurious_p": 0.0, "frozen_p": 1.0}) as b:
+        pin = machine.Pin(25, machine.Pin.OUT, value=1)
+        wire_xshut(b.vb, b.chip, 25)
+        b.sensor.timing_budget = 50
+        b.sensor.start_ranging()
+        b.samples(3)
+        assert b.chip.frozen_left > 0
+        pin.value(0)
+        vtime.sleep_ms(10)
+        pin.value(1)  # released again before the host said anything on the bus
+        assert b.chip.frozen_left == 0 and b.chip.config.mode is None
+        with pytest.raises(OSError):  # still booting
+            _ = b.sensor.model_info
+        vtime.sleep_ms(2)
+        assert b.sensor.model_info == (0xEA, 0xCC, 0x10)
+        assert b.sensor._read_register(0x005E, 2) == b"\x00\x00"  # the budget written is gone
+        assert not b.sensor.data_ready
+
+
+def test_a_board_reset_releases_xshut_and_the_chip_answers_after_boot(tmp_path):
+    # A reset turns the pins back into inputs: the breakout's pull-up releases XSHUT.
+    with Bench(standing_world([wall(1000)])) as b:
+        pin = machine.Pin(25, machine.Pin.OUT, value=1)
+        wire_xshut(b.vb, b.chip, 25)
+        pin.value(0)
+        b.vb.pin_state(25).update(mode=None, pull=None, out=0)  # what a reset does to pins
+        vtime.sleep_ms(300)
+        assert b.sensor.model_info == (0xEA, 0xCC, 0x10)
 
 
 # --- IMUs --------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ def test_every_shipped_scenario_runs_and_the_drivers_speak_the_chips_language(pa
         if o["collision_course"]:
             assert o["contact_ms"] <= s["duration_ms"]
             assert o["lead_ms"] is None or o["lead_ms"] <= o["available_lead_ms"]
+    truth = s.get("balance", [])
+    assert m["balance"]["stumbles"] == sum(1 for b in truth if b["kind"] == "stumble")
+    assert m["balance"]["falls"] == sum(1 for b in truth if b["kind"] == "fall")
     json.dumps(out)
 
 
@@ -44,7 +47,8 @@ def test_at_least_twelve_scenarios_cover_the_issue_list():
     names = {os.path.basename(p)[:-5] for p in scenario.shipped()}
     for needed in ("clear_track", "wall_1_5ms_shade", "wall_2_5ms_sun", "wall_4ms_sun", "pole",
                    "fence_angled", "person_crossing", "runner_from_behind", "pitch_down_ground",
-                   "shade_to_sun", "sensor_unplug", "stumble", "fall", "long_session"):
+                   "shade_to_sun", "sensor_unplug", "stumble", "fall", "long_session",
+                   "walk_stumble", "walk_fall", "stumble_forward"):
         assert needed in names
     assert sum(1 for n in names if n.startswith("gait_")) >= 3
 

@@ -11,7 +11,7 @@ FIELDS = (
     ("reaction_ms", 500, 200, 2000, "ms", "runner's reaction time to a buzz"),
     ("latency_ms", 100, 0, 1000, "ms", "sensor-to-motor latency budget"),
     ("braking_mm_s2", 3000, 1000, 8000, "mm/s2", "deceleration the runner can brake with"),
-    ("stride_mm", 900, 300, 2000, "mm", "backward stride (two steps) for the speed estimate"),
+    ("stride_mm", 900, 300, 3000, "mm", "backward stride (two steps) for the speed estimate"),
     ("run_speed_mm_s", 2000, 500, 6000, "mm/s", "running speed assumed when gait has no estimate"),
     ("mount_height_mm", 1000, 500, 1500, "mm", "height of the clip above the ground"),
     ("ttc_caution_ms", 3500, 1000, 10000, "ms", "time-to-collision that starts CAUTION"),

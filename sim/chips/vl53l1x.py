@@ -116,6 +116,7 @@ SUN_KCPS_PER_SPAD = 200.0  # "strong sun" in the table
 SPAD_DEG = 27.0 / 16  # one SPAD of the 16x16 array, through the lens
 WRAP_SHORT_MM = 2200  # phase wrap distance in short mode
 OVERHEAD_MS = 4  # between measurements, no target
+BOOT_US = 1200  # tBOOT: XSHUT rising (or power) to the first I2C answer (datasheet max)
 STRETCH_MS = 20  # extra with a target present at budgets up to 33 ms (20 ms -> ~40 ms)
 OSC_CALIBRATE = 0x0200  # what ULD's SetInterMeasurementInMs multiplies by (x1.075)
 SIGNAL_KCPS_AT_1M = 12000.0  # 88% white filling the field of view at 1 m
@@ -194,19 +195,24 @@ class VL53L1X(RegisterDevice):
         self.samples = []  # (t_us, raw_status, range_mm, ambient_kcps, signal_kcps, spads)
         self.listeners = []  # fn(t_us, raw, range_mm, ambient_kcps, signal_kcps, spads)
         self.counts = {}  # quirk name -> how often it happened (tests, metrics)
-        self.xshut_low = None  # fn() -> True while the XSHUT pin holds the chip in reset
-        self.in_reset = False
+        # XSHUT: the board tells the model of each pin write (xshut()); xshut_low
+        # (fn() -> True while the pin holds the chip in standby) catches changes
+        # made without a write (Pin.init, a board reset releasing the pin).
+        self.xshut_low = None
+        self.xshut_off = False
+        self.booted_us = 0  # the chip answers from then on (tBOOT after power-up)
         self.power_on()
 
     @property
     def present(self):
-        # XSHUT low: hardware standby, no ACK. Released: boots with reset values.
-        if self.xshut_low is not None and self.xshut_low():
-            self.in_reset = True
-            return False
-        if self.in_reset:
-            self.in_reset = False
-            self.power_on()
+        if self.xshut_low is not None:
+            low = self.xshut_low()
+            if low and not self.xshut_off:
+                self.shut_down()
+            elif not low and self.xshut_off:
+                self.boot(self.now_us() - BOOT_US)  # released unseen: booted by now
+        if self.xshut_off or self.now_us() < self.booted_us:
+            return False  # standby or still booting: no ACK
         return self.plugged
 
     @present.setter
@@ -214,8 +220,27 @@ class VL53L1X(RegisterDevice):
         self.plugged = value
 
     # --- power ------------------------------------------------------------------
+    def xshut(self, level):
+        """The XSHUT pin was driven: low = hardware standby (registers lost,
+        ranging stopped, no ACK); a rising edge boots it with reset values."""
+        if not level:
+            if not self.xshut_off:
+                self.shut_down()
+        elif self.xshut_off:
+            self.boot(self.now_us())
+
+    def shut_down(self):
+        self.xshut_off = True
+        self.ranging = False
+        self.pending = False
+
+    def boot(self, edge_us):
+        self.xshut_off = False
+        self.power_on()
+        self.booted_us = edge_us + BOOT_US
+
     def power_on(self):
-        """Power-on / XSHUT release: registers to reset values, not ranging."""
+        """Power-on reset: registers to reset values, not ranging, quirks cleared."""
         regs = self.regs
         for i in range(len(regs)):
             regs[i] = 0
@@ -239,6 +264,7 @@ class VL53L1X(RegisterDevice):
         """Unplug (False) or plug in (True); plugging in is a power-on reset."""
         if on and not self.plugged:
             self.power_on()
+            self.booted_us = self.now_us() + BOOT_US
         self.plugged = on
 
     # --- writes -------------------------------------------------------------------

@@ -1,0 +1,144 @@
+"""The simulated world's runner: the IMU's gyro and accelerometer tell the same
+story (a complementary filter must not lag a commanded lean), and the shipped
+scenarios describe athletes whose stride fits their speed and cadence."""
+
+import glob
+import json
+import math
+import os
+
+import pytest
+
+from sim.chips.rng import Rng
+from sim.scenario import check
+from sim.world import World, _rotation, profile_value
+
+SCENARIOS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "sim", "scenarios",
+                                          "*.json")))
+
+
+def gyro_vs_gravity_pitch(spec_extra, t0_ms, t1_ms, every_ms=2):
+    """[(t_ms, pitch from the integrated gyro, pitch from gravity, world pitch)] in degrees."""
+    spec = {"name": "t", "duration_ms": 60000, "runner": {"speed": 0}}
+    spec.update(spec_extra)
+    world = World(check(spec), Rng(4))
+    gyro_pitch = None
+    last_gy = 0.0
+    out = []
+    for t in range(t0_ms, t1_ms, every_ms):
+        ts, (ax, _ay, az, _gx, gy, _gz) = world.imu_sample(t * 1000, every_ms * 1000)
+        gravity_pitch = math.degrees(math.atan2(-ax, az))
+        if gyro_pitch is None:
+            gyro_pitch = gravity_pitch
+        else:
+            gyro_pitch += (gy + last_gy) / 2 / 1000.0 * every_ms / 1000.0  # trapezoids
+        last_gy = gy
+        out.append((t, gyro_pitch, gravity_pitch, world.attitude(ts)[0]))
+    return out
+
+
+def test_a_pitch_profile_ramp_turns_the_gyro_as_well_as_gravity():
+    # pitch_down_ground leans the runner 35 deg in 2 s: the gyro has to see that turn.
+    series = gyro_vs_gravity_pitch(
+        {"runner": {"speed": 0, "pitch_profile": [[0, 0], [1000, 0], [3000, 35], [4000, 35]]}},
+        500, 4500)
+    worst = max(abs(g - a) for _t, g, a, _p in series)
+    assert worst < 0.5
+    assert 34 < series[-1][1] < 36
+
+
+@pytest.mark.parametrize("event", [
+    {"kind": "stumble", "t_ms": 1000, "excursion_deg": 22, "direction": "forward"},
+    {"kind": "fall", "t_ms": 1000},
+    {"kind": "fall", "t_ms": 1000, "get_up_ms": 4000},
+])
+def test_balance_events_turn_the_gyro_by_the_angle_they_tip(event):
+    series = gyro_vs_gravity_pitch({"balance": [event]}, 500, 7000)
+    # The jolts and the impact upset gravity for a moment; the turn itself must agree.
+    for _t, gyro, _grav, world_pitch in series:
+        assert abs(gyro - world_pitch) < 0.5
+    assert abs(series[-1][1] - series[-1][2]) < 0.5
+
+
+@pytest.mark.parametrize("runner", [
+    {"speed": 2500, "cadence_spm": 170, "pitch_deg": 35},
+    {"speed": [[0, 0], [1000, 0], [3000, 3000]], "cadence_spm": 180,
+     "pitch_profile": [[0, 0], [1000, 0], [3000, 30]]},
+    {"speed": 1200, "cadence_spm": 110, "gait": "walk", "pitch_deg": 10},
+])
+def test_the_gyro_measures_the_body_rate_of_the_trunks_attitude(runner):
+    # The gyro must show the rotation between two attitudes a moment apart:
+    # R(t)^T R(t + dt) = I + [w]x dt, in the device frame (body rates, not Euler rates).
+    world = World(check({"name": "t", "duration_ms": 60000, "runner": runner}), Rng(4))
+    worst = 0.0
+    for t_ms in range(500, 6000, 35):
+        world.advance(t_ms * 1000)
+        t0 = world.t_us
+        before = rotation(world.attitude(t0 + 1000))
+        after = rotation(world.attitude(t0 + 3000))
+        _ts, m = world.imu_sample(t0 + 2000, 1000)
+        gyro = (m[3] / 1000.0, m[4] / 1000.0, m[5] / 1000.0)
+        d = [[sum(before[k][i] * after[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
+        seen = ((d[2][1] - d[1][2]) / 2, (d[0][2] - d[2][0]) / 2, (d[1][0] - d[0][1]) / 2)
+        for axis in range(3):
+            worst = max(worst, abs(math.degrees(seen[axis]) / 0.002 - gyro[axis]))
+    assert worst < 1.0  # deg/s
+
+
+def rotation(att):
+    return _rotation(att[0], att[1], att[2])
+
+
+def imu_series(runner, balance=(), t0_ms=3000, t1_ms=9000, every_ms=2):
+    spec = {"name": "t", "duration_ms": 60000, "runner": runner, "balance": list(balance)}
+    world = World(check(spec), Rng(4))
+    out = []
+    for t in range(t0_ms, t1_ms, every_ms):
+        ts, m = world.imu_sample(t * 1000, every_ms * 1000)
+        out.append((t, m, world.attitude(ts)[0]))
+    return world, out
+
+
+def test_walking_rocks_about_one_g_without_flight():
+    # A walk has double support and no flight: |a| at the waist ~0.6-1.4 g, where a
+    # jog at the same cadence lands at 2-3 g.
+    walk = {"speed": 1200, "cadence_spm": 110, "gait": "walk"}
+    world, series = imu_series(walk)
+    mags = [math.sqrt(m[0] ** 2 + m[1] ** 2 + m[2] ** 2) for _t, m, _p in series]
+    assert 1250 < max(mags) < 1600 and min(mags) > 500
+    assert abs(world.true_steps - 110 * 9 / 60) <= 1  # stepping since t = 0 at 110/min
+    _w, jog = imu_series(dict(walk, gait="run"))
+    assert max(math.sqrt(m[0] ** 2 + m[1] ** 2 + m[2] ** 2) for _t, m, _p in jog) > 2500
+
+
+def test_a_forward_stumble_pitches_the_beam_up_by_its_excursion():
+    event = {"kind": "stumble", "t_ms": 5000, "direction": "forward", "excursion_deg": 22,
+             "rise_ms": 200}
+    _w, series = imu_series({"speed": 2500, "cadence_spm": 187}, [event], 4800, 6500)
+    assert -25 < min(p for _t, _m, p in series) < -20  # forward: beam up, 22 deg + the rocking
+    assert min(m[4] for _t, m, _p in series) < -150000  # ~170 deg/s on the way
+
+
+# --- shipped scenarios -------------------------------------------------------------------
+def cadence_at(cadence, t_ms):
+    return profile_value(cadence, t_ms) if isinstance(cadence, list) else cadence
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=os.path.basename)
+def test_profile_stride_matches_the_runners_speed_and_cadence(path):
+    # The firmware's speed is cadence x stride_mm / 120 (stride = two steps,
+    # rearguard/sensing/gait.py); an athlete's profile stride fits how they run.
+    with open(path) as f:
+        spec = json.load(f)
+    if os.path.basename(path) == "default_run.json":
+        pytest.skip("the lead's scenario")
+    runner = spec["runner"]
+    speed = runner["speed"] if isinstance(runner["speed"], list) else [[0, runner["speed"]]]
+    cadence = runner.get("cadence_spm", 170)
+    stride = spec.get("profile", {}).get("stride_mm", 900)
+    cruising = [(t, v) for t, v in speed if v >= 800]
+    assert cruising, "no steady running in " + path
+    for t, v in cruising:
+        fits = 120.0 * v / cadence_at(cadence, t)
+        assert abs(stride - fits) <= 0.05 * fits, "t=%d ms: %d mm/s at %s spm needs stride %d" % (
+            t, v, cadence_at(cadence, t), fits)
