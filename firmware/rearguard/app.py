@@ -7,10 +7,11 @@
 #     run(app, machine.WDT(timeout=2000), time)
 from micropython import const
 
-from rearguard import VERSION, events, haptics
+from rearguard import VERSION, events, flash, haptics, store, sync
 from rearguard import hw as hardware
 from rearguard.alerts import Arbiter
 from rearguard.profile import Profile
+from rearguard.sensing.activity import SessionControl
 from rearguard.sensing.body import BodyMonitor
 from rearguard.sensing.obstacle import ObstacleMonitor
 from rearguard.session import SessionKeeper
@@ -33,6 +34,7 @@ class App:
         self.body = BodyMonitor(profile, self.log)
         self.obstacle = ObstacleMonitor(profile, self.log)
         self.session = SessionKeeper(store, profile, board_name, self.log)
+        self.activity = SessionControl(profile, hw.button)  # button and gait start/stop runs
         self.sync = None  # rearguard.sync.SyncServer, attached by main() where a link exists
         self.ticks = 0
 
@@ -40,6 +42,7 @@ class App:
         hw = self.hw
         if hw.imu.read(now_ms):
             self.body.update(now_ms, hw.imu)
+        self.activity.update(now_ms, self)
         new_range = hw.tof.poll(now_ms)
         self.obstacle.update(now_ms, hw.tof, new_range, self.body)
         self.arbiter.decide(now_ms, self.obstacle, self.body)
@@ -89,7 +92,12 @@ def main(board, machine, time):
     now = time.ticks_ms()
     hw = hardware.build(board, machine, now)
     report_problems(hw)
-    app = App(hw, Profile(), board.NAME, now)
+    sessions = store.open_store(flash)  # None: no usable flash, the clip still protects
+    profile = Profile()
+    if sessions is not None:
+        sessions.load_profile(profile)
+    app = App(hw, profile, board.NAME, now, sessions)
+    sync.attach(app, sessions, machine)  # USB serial sync between ticks, if a console exists
     if on_boot is not None:
         on_boot(app)
     wdt = machine.WDT(timeout=WDT_TIMEOUT_MS)
