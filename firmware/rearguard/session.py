@@ -14,6 +14,7 @@ from micropython import const
 
 from rearguard import VERSION, events, protocol
 from rearguard.profile import PROFILE_VERSION
+from rearguard.sensing.body import NEAR_FALL_WINDOW_MS
 
 CHECKPOINT_MS = const(30000)
 FIRST_CHECKPOINT_MS = const(2000)  # so even a short interrupted run is recovered
@@ -75,6 +76,7 @@ class SessionKeeper:
         self.closest_mm = _MAX_I32
         self.min_ttc_ms = _MAX_I32
         self.stumbles = 0
+        self.stumble_ms = 0
         self.falls = 0
         self.blind_ms = 0
         self.too_fast_ms = 0
@@ -185,8 +187,13 @@ class SessionKeeper:
             return
         if kind == events.STUMBLE:
             self.stumbles += 1
+            self.stumble_ms = t_ms
         elif kind == events.FALL:
             self.falls += 1
+            # A fall announces itself with a stumble (the pre-impact buzz); the
+            # summary's stumbles are near-falls, so that one is not counted twice.
+            if self.stumbles and ticks_diff(t_ms, self.stumble_ms) <= NEAR_FALL_WINDOW_MS:
+                self.stumbles -= 1
         self.log_event(t_ms, kind, level)
 
     def log_event(self, t_ms, kind, level):

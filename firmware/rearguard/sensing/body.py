@@ -29,7 +29,7 @@ _ARMED_AFTER_GAIT_MS = const(5000)
 _STEPS_TO_CLEAR = const(4)  # steps after a fall that mean the runner is walking again
 _GAIT_TAIL_MS = const(1500)  # a stumble can stop the steps; it is still "in gait"
 _STILL_STRIDE_MS = const(1000)  # the window balance is judged over when not stepping
-_NEAR_FALL_WINDOW_MS = const(8000)  # a fall is confirmed within this after its stumble
+NEAR_FALL_WINDOW_MS = const(8000)  # a fall is confirmed within this after its stumble
 
 
 class BodyMonitor:
@@ -99,7 +99,7 @@ class BodyMonitor:
         self._count(now_ms, bal)
 
     def _count(self, now_ms, bal):
-        if self._pending_stumble and ticks_diff(now_ms, self._stumble_ms) > _NEAR_FALL_WINDOW_MS:
+        if self._pending_stumble and ticks_diff(now_ms, self._stumble_ms) > NEAR_FALL_WINDOW_MS:
             self._pending_stumble = False
             self.near_falls += 1
         if bal.stumble:
