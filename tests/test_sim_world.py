@@ -130,8 +130,6 @@ def test_profile_stride_matches_the_runners_speed_and_cadence(path):
     # rearguard/sensing/gait.py); an athlete's profile stride fits how they run.
     with open(path) as f:
         spec = json.load(f)
-    if os.path.basename(path) == "default_run.json":
-        pytest.skip("the lead's scenario")
     runner = spec["runner"]
     speed = runner["speed"] if isinstance(runner["speed"], list) else [[0, runner["speed"]]]
     cadence = runner.get("cadence_spm", 170)
