@@ -1,7 +1,8 @@
 """`make demo`: the default run told as a story. The unchanged firmware boots on
-the virtual board, a runner runs backward towards someone standing on the path,
-the clip buzzes, the runner stops; then the session is pulled over a virtual
-serial port into a demo database, listed, and plotted.
+the virtual board; a runner jogs backward out of the shade into strong sun
+(the clip asks them to slow down), then towards a wall (the clip tells them to
+stop, and they do); then the session is pulled over a virtual serial port into
+a demo database, listed, and plotted.
 
     python -m sim demo [--out demo]
 """
