@@ -18,9 +18,11 @@ for `sys` and `select` through VirtualBoard.overrides, and the virtual flash as
 """
 
 import argparse
+import contextlib
 import errno
 import os
 import select as _select
+import subprocess
 import sys as _sys
 import termios
 import time
@@ -347,26 +349,18 @@ def record_sessions(flash, count, seed=0, board_name="esp32_devkitc"):
         dev.close()
 
 
-def demo_pull(out_dir, scenario=None):
-    """The end of `make demo`: the default run's session pulled from the firmware
-    on a pseudo-terminal into out_dir/sessions.db, the table shown, a plot
-    written to out_dir/session.png. Returns the exit status."""
-    import subprocess
-
-    os.makedirs(out_dir, exist_ok=True)
-    db = os.path.join(out_dir, "sessions.db")
-    cmd = [_sys.executable, "-m", "sim.pty"] + (["--scenario", scenario] if scenario else [])
+@contextlib.contextmanager
+def board_process(args=()):
+    """`python -m sim.pty ARGS` in a child process; yields its device path and
+    ends the process whatever happens (tests, the bench, the demo)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    child = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([_sys.executable, "-m", "sim.pty", *args], cwd=root,
+                             stdout=subprocess.PIPE, text=True)
     try:
-        path = child.stdout.readline().split()[1]
-        from host_tools import cli
-
-        for argv in (["pull", "--port", path], ["sessions"], ["plot", "1", "-o", os.path.join(out_dir, "session.png")]):
-            status = cli.main(["--db", db] + argv)
-            if status:
-                return status
-        return 0
+        line = child.stdout.readline()
+        if not line.startswith("device: "):
+            raise RuntimeError("the virtual board did not start: %r" % line)
+        yield line.split()[1]
     finally:
         child.terminate()
         try:
@@ -375,6 +369,23 @@ def demo_pull(out_dir, scenario=None):
             child.kill()
             child.wait()
         child.stdout.close()
+
+
+def demo_pull(out_dir, scenario=None):
+    """The end of `make demo`: the default run's session pulled from the firmware
+    on a pseudo-terminal into out_dir/sessions.db, the table shown, a plot
+    written to out_dir/session.png. Returns the exit status."""
+    from host_tools import cli
+
+    os.makedirs(out_dir, exist_ok=True)
+    db = os.path.join(out_dir, "sessions.db")
+    with board_process(["--scenario", scenario] if scenario else []) as path:
+        for argv in (["pull", "--port", path], ["sessions"],
+                     ["plot", "1", "-o", os.path.join(out_dir, "session.png")]):
+            status = cli.main(["--db", db] + argv)
+            if status:
+                return status
+    return 0
 
 
 def _print_path(path):

@@ -4,8 +4,6 @@ pseudo-terminal and pyserial, as `rearguard pull --port <path>` would be used:
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import serial
@@ -14,27 +12,14 @@ from host_tools import cli
 from host_tools.db import SessionDB
 from host_tools.link import DeviceLink, LinkError
 from host_tools.pull import pull
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from sim.pty import board_process
 
 
 @pytest.fixture
 def clip(request):
     args = getattr(request, "param", ["--sessions", "12", "--no-default-run"])
-    child = subprocess.Popen([sys.executable, "-m", "sim.pty", *args], cwd=ROOT,
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        line = child.stdout.readline()
-        assert line.startswith("device: "), line
-        yield line.split()[1]
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        child.stdout.close()
+    with board_process(args) as path:
+        yield path
 
 
 @pytest.fixture

@@ -8,26 +8,21 @@ virtual board, through a pseudo-terminal throttled to 115200 baud.
 """
 
 import os
-import subprocess
-import sys
 import tempfile
 import time
 
 from host_tools.db import SessionDB
 from host_tools.link import DeviceLink
 from host_tools.pull import pull
+from sim.pty import board_process
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SESSIONS = 200
 BAUD = 115200
 
 
 def figures(sessions=SESSIONS, baud=BAUD):
-    child = subprocess.Popen([sys.executable, "-m", "sim.pty", "--sessions", str(sessions),
-                              "--no-default-run", "--baud", str(baud)],
-                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        path = child.stdout.readline().split()[1]
+    args = ["--sessions", str(sessions), "--no-default-run", "--baud", str(baud)]
+    with board_process(args) as path:
         with tempfile.TemporaryDirectory() as tmp:
             db = SessionDB.open(os.path.join(tmp, "bench.db"))
             with DeviceLink.open(path, baud=baud, timeout_s=3.0) as link:
@@ -37,14 +32,6 @@ def figures(sessions=SESSIONS, baud=BAUD):
                 wire = link.bytes_in + link.bytes_out
             payload = sum(r["size"] for r in db.sessions())
             db.close()
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        child.stdout.close()
     if len(report.new) != sessions:
         raise RuntimeError("pulled %d of %d sessions" % (len(report.new), sessions))
     wire_min_s = payload * 10 / baud
