@@ -29,6 +29,17 @@ def test_fake_hardware_allocates_nothing(probe):
     assert probe["fake_alloc_bytes"] == 0
 
 
+@pytest.mark.parametrize("board", ["xiao_esp32s3", "m5stack_atoms3"])
+def test_probe_runs_on_every_boards_imu(board):
+    # The probe's chip models (the virtual board's) answer as the LSM6DSOX and
+    # the MPU6886 too: the other boards' ticks are measured on their own IMU.
+    record = bench_core.probe(warmup=300, ticks=300, board=board)
+    assert record["imu_ok"] and record["tof_ok"]
+    assert record["imu_samples_fed"] >= record["ticks"]
+    assert record["tof_samples_read"] >= 0.9 * record["tof_samples_fed"]
+    assert record["alloc_bytes"] == 0 and record["fake_alloc_bytes"] == 0, record["stage_alloc_bytes"]
+
+
 def stage_params():
     return [s[0] for s in bench_core.STAGES] + [bench_core.REST]
 

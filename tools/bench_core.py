@@ -3,10 +3,11 @@ real MicroPython (tests/mp/mp_probe.py), and the build size; plus the heap each
 firmware module costs.
 
     figures()   # {"alloc_bytes_per_tick": 0.0, "heap_after_boot_bytes": ..., "mpy_total_bytes": ...}
-    .venv/bin/python -m tools.bench_core      # heap per firmware module, largest first
+    .venv/bin/python -m tools.bench_core      # heap per firmware module, largest first, then figures()
 """
 
 import ast
+import json
 import os
 import tempfile
 
@@ -114,3 +115,4 @@ if __name__ == "__main__":
     for module, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
         print("%7d  %s" % (size, module))
     print("%7d  total (heap after all imports; see docs/testing.md)" % sum(sizes.values()))
+    print(json.dumps(figures()))

@@ -4,14 +4,20 @@
 # OSError(ENODEV) for an address nobody answers; PWM keeps its duty; WDT and
 # Timer exist. Nothing here allocates on the paths a tick uses.
 #
+# The chip models are the virtual board's (sim/mpboard/device/mpboard_chips.py,
+# written under /tests_mp by tools/micropython.py). The board's own machine.py
+# is not used here: it talks to its pty host (js.mpboard), logs every pin and
+# PWM change as a line of text and serves the serial line from I2C calls, all of
+# which allocate inside the tick this module exists to measure.
+#
 #     import sys, fake_machine
-#     fake_machine.attach(0, 0x29, fake_chips.Vl53l1xChip())
+#     fake_machine.attach(0, 0x29, mpboard_chips.Vl53l1x(world))
 #     sys.modules["machine"] = fake_machine      # before `import main`
 #     fake_machine.WDT.ctrl_c_after_feeds = 20   # main's loop then sees Ctrl-C
 
-_ENODEV = 19
+import mpboard_chips
 
-# bus id -> {address: chip}. Chips answer through read_into/write (fake_chips).
+# bus id -> {address: chip model} (mpboard_chips), filled by attach().
 buses = {}
 
 
@@ -81,43 +87,15 @@ class Pin:
         self.handler = handler
 
 
-class I2C:
+class I2C(mpboard_chips.I2CBus):
+    # the transactions themselves: mpboard_chips.I2CBus
     def __init__(self, id, scl=None, sda=None, freq=400000, timeout=50000):
         if id not in buses:
             buses[id] = {}
         self.devices = buses[id]
 
-    def _chip(self, addr):
-        chip = self.devices.get(addr)
-        if chip is None:
-            raise OSError(_ENODEV)
-        return chip
-
-    def scan(self):
-        return sorted(self.devices)
-
-    def writeto(self, addr, buf, stop=True):
-        self._chip(addr).write(buf)
-        return 1
-
-    def readfrom_into(self, addr, buf, stop=True):
-        self._chip(addr).read_into(buf)
-
-    def readfrom(self, addr, nbytes, stop=True):
-        buf = bytearray(nbytes)
-        self._chip(addr).read_into(buf)
-        return bytes(buf)
-
-    def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
-        self._chip(addr).mem_read_into(memaddr, buf)
-
-    def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
-        buf = bytearray(nbytes)
-        self._chip(addr).mem_read_into(memaddr, buf)
-        return bytes(buf)
-
-    def writeto_mem(self, addr, memaddr, buf, addrsize=8):
-        self._chip(addr).mem_write(memaddr, buf)
+    def _chips(self):
+        return self.devices
 
 
 SoftI2C = I2C

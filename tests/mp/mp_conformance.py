@@ -35,7 +35,7 @@ def boot(ctrl_c_after_feeds=30, with_tof=True):
     sys.modules["machine"] = fake_machine  # the WebAssembly port has no machine module
     import board
 
-    mp_probe.rig(board, time.ticks_ms(), with_tof)
+    mp_probe.rig(board, time.ticks_ms, with_tof)  # the chips follow the port's clock
     fake_machine.WDT.ctrl_c_after_feeds = ctrl_c_after_feeds
     import rearguard.app
 

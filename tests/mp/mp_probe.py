@@ -1,5 +1,6 @@
 # The allocation probe, run under real MicroPython: builds the real App on fake
-# hardware (fake_machine + fake_chips fed from probe_trace.csv) through
+# hardware (fake_machine + the virtual board's chip models, mpboard_chips, fed
+# from probe_trace.csv played in a loop on the probe's own clock) through
 # rearguard.hw.build, like main.py does on a board, then measures
 #   heap_after_boot_bytes: gc.mem_alloc() after the app is built, less what the
 #       test harness (this module, the fakes, the trace) holds;
@@ -13,24 +14,37 @@
 #     tools.bench_core.probe(warmup=600, ticks=1200)   # CPython side: runs the steps
 import gc
 import json
-from time import ticks_add
+from time import ticks_add, ticks_diff
 
-import fake_chips
 import fake_machine
+import mpboard_chips
 
 TICK_MS = 10
 TRACE = "/tests_mp/probe_trace.csv"
 REST = "rest of App.tick"
 
 
-def rig(board, start_ms, with_tof=True):
-    """Attach fake chips where the board config says they are; returns the feeder."""
-    tof = fake_chips.Vl53l1xChip()
-    imu = fake_chips.Mpu6050Chip(board.IMU["axes"])
+class Clock:
+    """The probe's time: the `now` it passes to app.tick, read by the chips."""
+
+    def __init__(self, now_ms):
+        self.now_ms = now_ms
+
+    def ms(self):
+        return self.now_ms
+
+
+def rig(board, clock_ms, with_tof=True):
+    """Attach chip models where the board config says they are, fed by the
+    trace in a loop as clock_ms() passes; returns their World."""
+    with open(TRACE) as f:
+        rows = mpboard_chips.load_trace(f)
+    world = mpboard_chips.World(rows, clock_ms, ticks_diff, loop=True)
     if with_tof:
-        fake_machine.attach(board.TOF["bus"], board.TOF["addr"], tof)
-    fake_machine.attach(board.IMU["bus"], board.IMU["addr"], imu)
-    return fake_chips.TraceFeeder(TRACE, tof, imu, start_ms)
+        fake_machine.attach(board.TOF["bus"], board.TOF["addr"], mpboard_chips.Vl53l1x(world))
+    imu = board.IMU
+    fake_machine.attach(imu["bus"], imu["addr"], mpboard_chips.imu_for(world, imu["chip"], imu["axes"]))
+    return world
 
 
 def _owner(app, path):
@@ -87,15 +101,18 @@ def count_stages(app, stages, counts):
     return names
 
 
-def measure_ticks(app, feeder, now, ticks, totals):
+def measure_ticks(app, clock, world, ticks, totals):
     """app.tick() `ticks` times; totals[0] += bytes allocated inside the ticks,
-    totals[1] += bytes the fake chips allocated while feeding samples."""
+    totals[1] += bytes the chip models allocated while taking the samples due
+    (the chips then only copy them into their registers when the drivers read)."""
     mem_alloc = gc.mem_alloc
     fake_bytes = 0
     app_bytes = 0
+    now = clock.now_ms
     for _ in range(ticks):
+        clock.now_ms = now
         a = mem_alloc()
-        feeder.advance(now)
+        world.update()
         b = mem_alloc()
         app.tick(now)
         c = mem_alloc()
@@ -119,9 +136,9 @@ def step_fakes(start_ms=-5000):
     import board
 
     # A start a few seconds before the tick counter wraps: the probe crosses it.
-    now = ticks_add(0, start_ms)
-    _state["now"] = now
-    _state["feeder"] = rig(board, now)
+    clock = Clock(ticks_add(0, start_ms))
+    _state["clock"] = clock
+    _state["world"] = rig(board, clock.ms)
 
 
 def step_hw():
@@ -129,7 +146,7 @@ def step_hw():
 
     from rearguard import hw as hardware
 
-    _state["hw"] = hardware.build(board, fake_machine, _state["now"])
+    _state["hw"] = hardware.build(board, fake_machine, _state["clock"].now_ms)
 
 
 def step_app():
@@ -138,7 +155,7 @@ def step_app():
     from rearguard.app import App
     from rearguard.profile import Profile
 
-    _state["app"] = App(_state["hw"], Profile(), board.NAME, _state["now"])
+    _state["app"] = App(_state["hw"], Profile(), board.NAME, _state["clock"].now_ms)
 
 
 def heap_figures(marks):
@@ -154,20 +171,19 @@ def heap_figures(marks):
 def step_ticks(marks, warmup, ticks, stages):
     heap_after_boot, heap_parts = heap_figures(marks)
     app = _state["app"]
-    feeder = _state["feeder"]
-    now = _state["now"]
+    clock = _state["clock"]
+    world = _state["world"]
     # Warm-up: first calls may fill caches, settle filters, start the ToF ranging.
     for _ in range(warmup):
-        feeder.advance(now)
-        app.tick(now)
-        now = ticks_add(now, TICK_MS)
+        app.tick(clock.now_ms)
+        clock.now_ms = ticks_add(clock.now_ms, TICK_MS)
 
     counts = [0] * len(stages)
     wrapped = count_stages(app, stages, counts)
     totals = [0, 0]
     gc.disable()
     try:
-        now = measure_ticks(app, feeder, now, ticks, totals)
+        measure_ticks(app, clock, world, ticks, totals)
     finally:
         gc.enable()
 
@@ -188,10 +204,10 @@ def step_ticks(marks, warmup, ticks, stages):
         "tof_problem": getattr(hw.tof, "problem", ""),
         "tof_faults": getattr(hw.tof, "faults", 0),
         "imu_ok": hw.imu.ok,
-        "tof_samples_fed": feeder.tof.samples,
+        "tof_samples_fed": world.tof_seq,
         "tof_samples_read": getattr(hw.tof, "samples", -1),
-        "imu_samples_fed": feeder.imu.samples,
-        "trace_loops": feeder.loops,
+        "imu_samples_fed": world.imu_seq,
+        "trace_loops": world.loops,
         "motor_changes": hw.motor.pwm.changes,
     }))
 

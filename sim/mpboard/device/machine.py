@@ -27,7 +27,6 @@ WDT_RESET = 3
 DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 
-_ENODEV = 19
 _POLL_EVERY_MS = 5
 
 
@@ -49,8 +48,7 @@ class _State:
             tof, imu = _BOARD["TOF"], _BOARD["IMU"]
             self.devices = {bus: {} for bus in _BOARD["I2C_IDS"]}
             self.devices[tof["bus"]][tof["addr"]] = mpboard_chips.Vl53l1x(self.world)
-            imu_model = mpboard_chips.Lsm6dsox if imu["chip"] == "lsm6dsox" else mpboard_chips.Mpu6050
-            self.devices[imu["bus"]][imu["addr"]] = imu_model(self.world, imu["chip"], imu["axes"])
+            self.devices[imu["bus"]][imu["addr"]] = mpboard_chips.imu_for(self.world, imu["chip"], imu["axes"])
         return self.devices
 
     # the watchdog, as mpboard_time.sleep_ms sees it
@@ -209,50 +207,17 @@ def _pin_id(pin):
 
 
 # --- I2C -----------------------------------------------------------------------------
-class I2C:
+class I2C(mpboard_chips.I2CBus):
+    # the transactions themselves: mpboard_chips.I2CBus
     def __init__(self, id, scl=None, sda=None, freq=400_000, timeout=50_000):
         if id not in _BOARD["I2C_IDS"]:
             raise ValueError("I2C(%r) is not wired on board %s" % (id, _BOARD["NAME"]))
         self._id = id
         self._freq = freq
 
-    def _device(self, addr):
-        _step()
-        dev = _state.chips()[self._id].get(addr)
-        if dev is None or not getattr(dev, "present", True):
-            raise OSError(_ENODEV)
-        return dev
-
-    def scan(self):
-        chips = _state.chips()[self._id]
-        return sorted(a for a in chips if getattr(chips[a], "present", True))
-
-    def writeto(self, addr, buf, stop=True):
-        self._device(addr).i2c_write(buf)
-        return 1
-
-    def readfrom_into(self, addr, buf, stop=True):
-        self._device(addr).read_into(buf)
-
-    def readfrom(self, addr, nbytes, stop=True):
-        buf = bytearray(nbytes)
-        self._device(addr).read_into(buf)
-        return bytes(buf)
-
-    def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
-        dev = self._device(addr)
-        dev.select(memaddr)
-        dev.read_into(buf)
-
-    def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
-        buf = bytearray(nbytes)
-        self.readfrom_mem_into(addr, memaddr, buf, addrsize)
-        return bytes(buf)
-
-    def writeto_mem(self, addr, memaddr, buf, addrsize=8):
-        dev = self._device(addr)
-        dev.select(memaddr)
-        dev.write_from(buf)
+    def _chips(self):
+        _step()  # serve the serial line and timers between the firmware's transactions
+        return _state.chips()[self._id]
 
 
 SoftI2C = I2C

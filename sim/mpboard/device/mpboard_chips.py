@@ -8,8 +8,10 @@
 #
 # The trace plays from the first sensor access after each boot. After its last
 # row the world holds still: the IMU repeats the last row and the ToF repeats
-# its last sample at the trace's own sample period. Without a trace the clip
-# stands upright and still with nothing behind it within 3 m.
+# its last sample at the trace's own sample period (or, with loop=True, as the
+# allocation probe of tests/mp uses it, the trace plays again from its start).
+# Without a trace the clip stands upright and still with nothing behind it
+# within 3 m. Reading a chip allocates nothing, so the probe can count on it.
 
 # --- the world: a trace read row by row as the board's clock passes ----------
 
@@ -38,9 +40,12 @@ def load_trace(trace_file):
 
 class World:
     # Replays the trace as the board's clock passes; reads allocate nothing.
-    def __init__(self, rows, clock_ms, ticks_diff, presses=()):
+    def __init__(self, rows, clock_ms, ticks_diff, presses=(), loop=False):
         self._rows = rows if rows is not None else ()
         self._n_rows = len(self._rows) // _COLUMNS
+        self._loop = loop and self._n_rows > 0
+        self.loops = 0  # times the trace played to its end and started again (loop=True)
+        self._looped_ms = 0  # trace time skipped back by those restarts
         self._next = 0  # index of the next row not yet reached
         self._presses = presses  # [(t_ms, hold_ms)]: a finger on the button, in trace time
         self._clock_ms = clock_ms
@@ -70,7 +75,7 @@ class World:
         now = self._clock_ms()
         if self._t0 is None:
             self._t0 = now
-        return self._first_t + self._ticks_diff(now, self._t0)
+        return self._first_t + self._ticks_diff(now, self._t0) - self._looped_ms
 
     def button_pressed(self):
         t = self._now()
@@ -85,8 +90,18 @@ class World:
         while self._next < self._n_rows and rows[self._next * _COLUMNS] <= t:
             self._apply(self._next * _COLUMNS)
             self._next += 1
+            if self._next == self._n_rows and self._loop:
+                self._restart()
+                t = self._now()
         if self._next >= self._n_rows:
             self._hold(t)
+
+    def _restart(self):
+        # The first row again, one IMU period after the last one.
+        last_t = self._rows[(self._n_rows - 1) * _COLUMNS]
+        self._looped_ms += last_t - self._first_t + _IMU_HOLD_PERIOD_MS
+        self._next = 0
+        self.loops += 1
 
     def _apply(self, i):
         r = self._rows
@@ -115,6 +130,57 @@ class World:
         while t - self._imu_hold_t >= _IMU_HOLD_PERIOD_MS:
             self._imu_hold_t += _IMU_HOLD_PERIOD_MS
             self.imu_seq += 1
+
+
+_ENODEV = 19
+
+
+class I2CBus:
+    # machine.I2C's transactions carried out on chip models, as the ESP32 port
+    # answers them: an address nobody answers (or a chip powered down by its
+    # XSHUT) raises OSError(ENODEV). The board's machine.I2C and the allocation
+    # probe's (tests/mp/fake_machine.py) are this with their own _chips(): the
+    # bus's {address: chip}. A transaction allocates nothing but the buffer
+    # readfrom/readfrom_mem return.
+    def _chips(self):
+        raise NotImplementedError
+
+    def _device(self, addr):
+        dev = self._chips().get(addr)
+        if dev is None or not getattr(dev, "present", True):
+            raise OSError(_ENODEV)
+        return dev
+
+    def scan(self):
+        chips = self._chips()
+        return sorted(a for a in chips if getattr(chips[a], "present", True))
+
+    def writeto(self, addr, buf, stop=True):
+        self._device(addr).i2c_write(buf)
+        return 1
+
+    def readfrom_into(self, addr, buf, stop=True):
+        self._device(addr).read_into(buf)
+
+    def readfrom(self, addr, nbytes, stop=True):
+        buf = bytearray(nbytes)
+        self._device(addr).read_into(buf)
+        return bytes(buf)
+
+    def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
+        dev = self._device(addr)
+        dev.select(memaddr)
+        dev.read_into(buf)
+
+    def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
+        buf = bytearray(nbytes)
+        self.readfrom_mem_into(addr, memaddr, buf, addrsize)
+        return bytes(buf)
+
+    def writeto_mem(self, addr, memaddr, buf, addrsize=8):
+        dev = self._device(addr)
+        dev.select(memaddr)
+        dev.write_from(buf)
 
 
 class _Registers:
@@ -172,6 +238,13 @@ class _Registers:
         value = max(-32768, min(32767, value)) & 0xFFFF
         self.regs[reg] = value >> 8
         self.regs[reg + 1] = value & 0xFF
+
+
+def imu_for(world, chip, axes):
+    """The IMU model for a board config's IMU["chip"] and IMU["axes"]."""
+    if chip == "lsm6dsox":
+        return Lsm6dsox(world, chip, axes)
+    return Mpu6050(world, chip, axes)
 
 
 # --- VL53L1X (ST ULD register map) ----------------------------------------------
@@ -255,7 +328,9 @@ class Vl53l1x(_Registers):
         # chip's, it is never exactly the same twice (the driver takes
         # identical result blocks in a row for a frozen chip).
         if status == 0 or status == 7:
-            signal_kcps = min(40000, 4_000_000_000 // (distance * distance + 100_000))
+            # 4e9 / (d^2 + 1e5) in cm: no int above 2^30, which would allocate
+            cm = distance // 10
+            signal_kcps = min(40000, 40_000_000 // (cm * cm + 1000))
         else:
             signal_kcps = 40
         self._put16(_TOF_RESULT_SIGNAL, signal_kcps // 8 + w.tof_seq % 7)
@@ -302,7 +377,8 @@ class Mpu6050(_Registers):
         if reg == _IMU_PWR_MGMT_1 and value & 0x80:
             self._power_on()
             return
-        if reg in (_IMU_WHO_AM_I, _IMU_INT_STATUS) or _IMU_ACCEL_XOUT_H <= reg < _IMU_ACCEL_XOUT_H + 14:
+        # (== rather than `in (...)`: that tuple of globals would be built per write)
+        if reg == _IMU_WHO_AM_I or reg == _IMU_INT_STATUS or _IMU_ACCEL_XOUT_H <= reg < _IMU_ACCEL_XOUT_H + 14:
             return  # read-only
         super().store(reg, value)
 
@@ -356,7 +432,7 @@ class Lsm6dsox(Mpu6050):
         if reg == _LSM_CTRL3_C and value & 0x01:
             self._power_on()
             return
-        if reg in (_LSM_WHO_AM_I, _LSM_STATUS) or _LSM_OUT_TEMP_L <= reg < _LSM_OUTX_L_A + 6:
+        if reg == _LSM_WHO_AM_I or reg == _LSM_STATUS or _LSM_OUT_TEMP_L <= reg < _LSM_OUTX_L_A + 6:
             return  # read-only
         _Registers.store(self, reg, value)
 
