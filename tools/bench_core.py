@@ -26,6 +26,7 @@ STAGES = (
     ("obstacle.update", "obstacle", "update", 4),
     ("arbiter.decide", "arbiter", "decide", 3),
     ("session.update", "session", "update", 2),
+    ("power.update", "power", "update", 2),
 )
 REST = "rest of App.tick"  # the name tests/mp/mp_probe.py reports it under
 

@@ -10,6 +10,7 @@ from micropython import const
 from rearguard import VERSION, events, flash, haptics, store, sync
 from rearguard import hw as hardware
 from rearguard.alerts import Arbiter
+from rearguard.power import PowerWatch
 from rearguard.profile import Profile
 from rearguard.sensing.activity import SessionControl
 from rearguard.sensing.body import BodyMonitor
@@ -35,6 +36,7 @@ class App:
         self.obstacle = ObstacleMonitor(profile, self.log)
         self.session = SessionKeeper(store, profile, board_name, self.log)
         self.activity = SessionControl(profile, hw.button)  # button and gait start/stop runs
+        self.power = PowerWatch(hw.battery, hw.led)
         self.sync = None  # rearguard.sync.SyncServer, attached by main() where a link exists
         self.ticks = 0
 
@@ -47,6 +49,7 @@ class App:
         self.obstacle.update(now_ms, hw.tof, new_range, self.body)
         self.arbiter.decide(now_ms, self.obstacle, self.body)
         self.session.update(now_ms, self)
+        self.power.update(now_ms, self)
         self.ticks += 1
 
     def serve(self, now_ms):
@@ -55,10 +58,9 @@ class App:
             self.sync.poll(now_ms)
 
     def shutdown(self, now_ms):
-        # Motor off first: nothing below may leave the runner buzzing.
+        # Motor off first: whatever happens below, the runner is not left buzzing.
         self.player.stop()
         self.session.shutdown(now_ms)
-        self.player.stop()
 
 
 def report_problems(hw):

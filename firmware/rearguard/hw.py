@@ -7,6 +7,7 @@
 from rearguard.drivers.battery import Battery
 from rearguard.drivers.button import Button
 from rearguard.drivers.imu import Imu
+from rearguard.drivers.led import Led
 from rearguard.drivers.motor import Motor
 from rearguard.drivers.tof import RangeSensor
 
@@ -47,5 +48,5 @@ def build(board, machine, now_ms):
     battery = Battery(machine.ADC(Pin(a["pin"]), atten=machine.ADC.ATTN_11DB), a["divider"])
     led = None
     if board.LED is not None:
-        led = Pin(board.LED["pin"], Pin.OUT, value=0 if board.LED["active_high"] else 1)
+        led = Led(Pin(board.LED["pin"], Pin.OUT), board.LED["active_high"])
     return Hardware(buses, motor, tof, imu, button, battery, led)
