@@ -14,6 +14,7 @@ output files the user names. docs/host.md is the user's guide.
 
 import argparse
 import json
+import os
 import sys
 
 from host_tools import db as dbm
@@ -29,7 +30,12 @@ EXIT_FAIL = 1
 def _console():
     from rich.console import Console
 
-    return Console()
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped into a file or a CI log: no terminal to fit, so do not squeeze
+        # the session table into 80 columns.
+        console = Console(width=140)
+    return console
 
 
 def _open_db(args, create=False):
