@@ -166,7 +166,7 @@ class Imu:
         self.errors += 1
         self._retry_at = now_ms
         if self.ok or not self.problem:
-            self.problem = "no %s at 0x%02x on I2C (%s) - check the cable and boards/%s.py" % (
+            self.problem = "no %s at 0x%02x on I2C (error %s) - check the cable and boards/%s.py" % (
                 self.chip, self.addr, err, self.board_name)
         self.ok = False
 
