@@ -26,7 +26,7 @@ class RunResult:
     def __init__(self, console, resets, ended_by):
         self.console = console
         self.resets = resets  # [(t_ms, cause)]
-        self.ended_by = ended_by  # "interrupt", "returned", "time", "exception"
+        self.ended_by = ended_by  # "returned" (REPL), "interrupt" (unhandled), "time", "reboot loop"
 
     def __repr__(self):
         return "RunResult(ended_by=%r, resets=%r)" % (self.ended_by, self.resets)
