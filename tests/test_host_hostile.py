@@ -151,7 +151,7 @@ def test_read_only_database_is_a_clear_error_and_nothing_is_acked(home, clip):
         if os.access(db_path, os.W_OK):
             pytest.skip("running as root: files are never read-only")
         with pytest.raises(DBError, match="read-only"):
-            pull(DeviceLink(clip.port, timeout_s=0.5), SessionDB.open(str(db_path)))
+            pull(DeviceLink(clip.port, timeout_s=2.0), SessionDB.open(str(db_path)))
     finally:
         os.chmod(db_path, 0o644)
     assert not any(synced for *_rest, synced in clip.store.listing())
@@ -161,7 +161,7 @@ def test_database_opened_read_only_is_a_clear_error_and_nothing_is_acked(home, c
     db_path = home / "sessions.db"
     SessionDB.open(str(db_path)).close()
     with pytest.raises(DBError, match="read-only"):
-        pull(DeviceLink(clip.port, timeout_s=0.5), SessionDB.open("file:%s?mode=ro" % db_path))
+        pull(DeviceLink(clip.port, timeout_s=2.0), SessionDB.open("file:%s?mode=ro" % db_path))
     assert not any(synced for *_rest, synced in clip.store.listing())
 
 
@@ -172,7 +172,7 @@ def test_locked_database_is_a_clear_error_and_nothing_is_acked(home, clip, capsy
     other.execute("BEGIN EXCLUSIVE")  # another program holds the database
     try:
         with pytest.raises(DBError, match="locked by another program"):
-            pull(DeviceLink(clip.port, timeout_s=0.5), SessionDB.open(str(db_path)))
+            pull(DeviceLink(clip.port, timeout_s=2.0), SessionDB.open(str(db_path)))
     finally:
         other.rollback()
         other.close()
