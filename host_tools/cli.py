@@ -105,7 +105,7 @@ def cmd_sessions(args):
                   "stumbles", "falls", "blind", "flags", title="%d session(s)" % len(rows))
     for r in rows:
         table.add_row(str(r["session_id"]), export.start_text(r), export.duration_text(r["duration_ms"]),
-                      "%.2f km" % (r["distance_mm"] / 1e6), str(r["steps"]),
+                      export.distance_text(r["distance_mm"]), str(r["steps"]),
                       "%d/%d/%d" % (r["alerts_caution"], r["alerts_warning"], r["alerts_stop"]),
                       "-" if r["closest_mm"] < 0 else "%d mm" % r["closest_mm"],
                       str(r["stumbles"]), str(r["falls"]), export.duration_text(r["blind_ms"]),

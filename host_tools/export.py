@@ -19,6 +19,11 @@ def start_text(row):
     return "unknown (boot %d +%s)" % (row["boot"], duration_text(row["start_uptime_ms"]))
 
 
+def distance_text(mm):
+    """Metres for a short run, kilometres from 1 km: '850 m', '5.25 km'."""
+    return "%d m" % round(mm / 1000) if mm < 1_000_000 else "%.2f km" % (mm / 1e6)
+
+
 def duration_text(ms):
     s = max(0, ms) // 1000
     return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60) if s >= 3600 else "%d:%02d" % (s // 60, s % 60)
@@ -40,7 +45,7 @@ def describe(r, events):
                                                           r["firmware"], "  [recovered after a power cut]" if r["recovered"] else ""),
         "  start      %s" % start_text(r),
         "  duration   %s (moving %s)" % (duration_text(r["duration_ms"]), duration_text(r["moving_ms"])),
-        "  distance   %.2f km, %d steps, cadence %d spm" % (r["distance_mm"] / 1e6, r["steps"], r["cadence_spm"]),
+        "  distance   %s, %d steps, cadence %d spm" % (distance_text(r["distance_mm"]), r["steps"], r["cadence_spm"]),
         "  alerts     caution %d, warning %d, stop %d" % (r["alerts_caution"], r["alerts_warning"], r["alerts_stop"]),
         "  closest    %s, minimum TTC %s" % ("-" if r["closest_mm"] < 0 else "%d mm" % r["closest_mm"],
                                              "-" if r["min_ttc_ms"] < 0 else "%d ms" % r["min_ttc_ms"]),

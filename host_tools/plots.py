@@ -27,8 +27,8 @@ def timeline(row, events, path):
     ax.set_xlim(0, max(1.0, row["duration_ms"] / 1000))
     ax.set_ylim(-0.6, len(ROWS) - 0.4)
     ax.set_xlabel("time into the run (s)")
-    ax.set_title("session %d - %s, %.2f km, alerts c/w/s %d/%d/%d" % (
-        row["session_id"], export.start_text(row), row["distance_mm"] / 1e6,
+    ax.set_title("session %d - %s, %s, alerts c/w/s %d/%d/%d" % (
+        row["session_id"], export.start_text(row), export.distance_text(row["distance_mm"]),
         row["alerts_caution"], row["alerts_warning"], row["alerts_stop"]))
     for level, colour in LEVEL_COLOURS.items():
         if level:
