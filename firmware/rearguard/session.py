@@ -8,7 +8,7 @@
 #     keeper.start(now_ms); app.tick(now_ms) -> keeper.update(now_ms, app)
 #     keeper.stop(now_ms)               # -> store.save(...)
 import time
-from time import ticks_diff
+from time import ticks_add, ticks_diff
 
 from micropython import const
 
@@ -96,7 +96,8 @@ class SessionKeeper:
         self._reset(now_ms)
         self.active = True
         self.session_id = self.store.new_session_id() if self.store is not None else 0
-        self.last_ckp_ms = now_ms - (CHECKPOINT_MS - FIRST_CHECKPOINT_MS)
+        # The first checkpoint comes early, then one every CHECKPOINT_MS.
+        self.last_ckp_ms = ticks_add(now_ms, FIRST_CHECKPOINT_MS - CHECKPOINT_MS)
         self.log.emit(now_ms, events.SESSION_START)  # logged through on_event
 
     def pause(self, now_ms):
