@@ -15,28 +15,19 @@ from sim import pty, scenario
 
 DEFAULT_RUN = os.path.join(scenario.SCENARIO_DIR, "default_run.json")
 
-# What the runner feels for each event (docs/haptics.md is the athlete's copy).
-FELT = {
-    ("obstacle", "caution"): "slow pulses",
-    ("obstacle", "warning"): "fast pulses",
-    ("obstacle", "stop"): "continuous buzz",
-    ("too_fast", None): "two short pulses",
-    ("blind", None): "three short chirps",
-    ("stumble", None): "one long strong buzz",
-    ("fall", None): "long buzz, repeating",
-    ("session_start", None): "one blip",
-    ("session_end", None): "two blips",
-}
-MEANING = {
-    ("obstacle", "caution"): "something is closing in behind you",
-    ("obstacle", "warning"): "it is getting close: get ready to stop",
-    ("obstacle", "stop"): "stop now",
-    ("too_fast", None): "too fast for what the sensor can see: slow down",
-    ("blind", None): "the sensor cannot see: you are not protected",
-    ("stumble", None): "balance lost (stumble counted)",
-    ("fall", None): "fall detected",
-    ("session_start", None): "session started (running detected)",
-    ("session_end", None): "session ended and saved",
+# What the runner feels for each event, and what it means
+# (docs/haptics.md is the athlete's copy).
+VOCABULARY = {
+    ("obstacle", "caution"): ("slow pulses", "something is closing in behind you"),
+    ("obstacle", "warning"): ("fast pulses", "it is getting close: get ready to stop"),
+    ("obstacle", "stop"): ("continuous buzz", "stop now"),
+    ("too_fast", None): ("two short pulses", "too fast for what the sensor can see: slow down"),
+    ("blind", None): ("three short chirps", "the sensor cannot see: you are not protected"),
+    ("stumble", None): ("one long strong buzz", "balance lost (stumble counted)"),
+    ("fall", None): ("long buzz, repeating", "fall detected"),
+    ("session_start", None): ("one blip", "session started (running detected)"),
+    ("session_end", None): ("two blips", "session ended and saved"),
+    ("low_battery", None): ("four blips", "battery low: about 10 minutes of running left"),
 }
 
 
@@ -45,9 +36,8 @@ def story(result, spec):
              "Scenario %s: %s" % (spec["name"], spec.get("description", "")), "",
              "  %7s  %-22s %s" % ("time", "the clip", "meaning")]
     for e in result["events"]:
-        key = (e["kind"], e.get("level"))
-        lines.append("  %6.1fs  %-22s %s" % (e["t_ms"] / 1000, FELT.get(key, e["kind"]),
-                                           MEANING.get(key, "")))
+        felt, meaning = VOCABULARY.get((e["kind"], e.get("level")), (e["kind"], ""))
+        lines.append("  %6.1fs  %-22s %s" % (e["t_ms"] / 1000, felt, meaning))
     for ob in result["metrics"]["obstacles"]:
         outcome = "ran into it" if ob["collided"] else "stopped in time"
         lead = ob["lead_ms"]
