@@ -9,7 +9,7 @@ I2C = {0: (21, 22, 400_000)}
 
 TOF = {"bus": 0, "addr": 0x29, "xshut": 25, "irq": 34}
 
-# axes: device x, y, z (DESIGN.md frame) as signed chip axes.
+# axes: device x, y, z (docs/design.md frame) as signed chip axes.
 # The breakout stands on edge: chip +z looks backward, chip +x to the right, chip +y up.
 IMU = {"bus": 0, "chip": "mpu6050", "addr": 0x68, "axes": "+z+x+y"}
 

@@ -1,5 +1,7 @@
-# Boot: the selected board config, the real machine and time modules, the app.
-# Ctrl-C stops the loop cleanly (motor off, session closed) and leaves the REPL.
+# Boot: the selected board config, the real machine, time and filesystem
+# modules, the app. Ctrl-C stops the loop cleanly (motor off, session closed)
+# and leaves the REPL, where `app` is the stopped App, to look at.
+import os
 import time
 
 import board
@@ -7,4 +9,4 @@ import machine
 
 from rearguard.app import main
 
-main(board, machine, time)
+app = main(board, machine, time, os)

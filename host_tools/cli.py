@@ -18,7 +18,7 @@ import os
 import sys
 
 from host_tools import db as dbm
-from host_tools import export, ports
+from host_tools import export, ports, profile_help
 from host_tools.link import DeviceLink, LinkError
 from host_tools.pull import pull
 from rearguard import profile as athlete
@@ -176,7 +176,7 @@ def cmd_config(args):
         if args.name not in fields:
             print("unknown setting %r; settings: %s" % (args.name, ", ".join(fields)))
             return EXIT_USAGE
-        _name, _default, lo, hi, unit, _doc = fields[args.name]
+        _name, _default, lo, hi, unit = fields[args.name]
         if not lo <= args.value <= hi:
             print("%s must be %d..%d %s" % (args.name, lo, hi, unit))
             return EXIT_USAGE
@@ -191,9 +191,10 @@ def cmd_config(args):
     from rich.table import Table
 
     table = Table("setting", "value", "unit", "range", "default", "meaning")
-    for name, default, lo, hi, unit, doc in athlete.FIELDS:
+    for name, default, lo, hi, unit in athlete.FIELDS:
         value = values.get(name)
-        table.add_row(name, "?" if value is None else str(value), unit, "%d..%d" % (lo, hi), str(default), doc)
+        table.add_row(name, "?" if value is None else str(value), unit, "%d..%d" % (lo, hi),
+                      str(default), profile_help.MEANING[name])
     _console().print(table)
     return 0
 

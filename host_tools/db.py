@@ -17,7 +17,7 @@ import sys
 import time
 
 from host_tools import names
-from rearguard import protocol
+from rearguard import sessionfile
 
 ENV_HOME = "REARGUARD_HOME"
 SCHEMA_VERSION = 1
@@ -56,7 +56,7 @@ def _explain(e, path):
     return "database %s: %s" % (path, e)
 
 
-_COLUMNS = ", ".join("%s INTEGER" % n for n in protocol.SUMMARY_NAMES)
+_COLUMNS = ", ".join("%s INTEGER" % n for n in sessionfile.SUMMARY_NAMES)
 
 
 class SessionDB:
@@ -170,10 +170,10 @@ class SessionDB:
             raise DBError(_explain(e, self.path)) from e
 
     def _insert(self, device, session_id, crc, raw):
-        summary, firmware, board, evs = protocol.decode_session(raw)
-        names_ = ("device",) + protocol.SUMMARY_NAMES + ("firmware", "board", "crc", "size", "raw",
+        summary, firmware, board, evs = sessionfile.decode(raw)
+        names_ = ("device",) + sessionfile.SUMMARY_NAMES + ("firmware", "board", "crc", "size", "raw",
                                                          "pulled_unix_s")
-        values = ((device,) + tuple(summary[n] for n in protocol.SUMMARY_NAMES)
+        values = ((device,) + tuple(summary[n] for n in sessionfile.SUMMARY_NAMES)
                   + (firmware, board, crc, len(raw), raw, int(time.time())))
         self.conn.execute("DELETE FROM sessions WHERE device=? AND session_id=?", (device, session_id))
         self.conn.execute("DELETE FROM events WHERE device=? AND session_id=?", (device, session_id))
@@ -199,13 +199,13 @@ class SessionDB:
 
 def _intact(raw, crc):
     try:
-        return protocol.check_session(raw)[1] == crc
-    except protocol.ProtocolError:
+        return sessionfile.check(raw)[1] == crc
+    except sessionfile.SessionFileError:
         return False
 
 
 def _row(d):
     d.pop("raw", None)
-    d["recovered"] = bool(d["flags"] & protocol.FLAG_RECOVERED)
-    d["clock_known"] = bool(d["flags"] & protocol.FLAG_CLOCK_KNOWN)
+    d["recovered"] = bool(d["flags"] & sessionfile.FLAG_RECOVERED)
+    d["clock_known"] = bool(d["flags"] & sessionfile.FLAG_CLOCK_KNOWN)
     return d

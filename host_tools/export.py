@@ -8,9 +8,9 @@ import csv
 import io
 import time
 
-from rearguard import protocol
+from rearguard import sessionfile
 
-CSV_COLUMNS = ("device",) + protocol.SUMMARY_NAMES + ("firmware", "board", "recovered", "start_utc")
+CSV_COLUMNS = ("device",) + sessionfile.SUMMARY_NAMES + ("firmware", "board", "recovered", "start_utc")
 
 
 def start_text(row):

@@ -16,20 +16,18 @@ import time
 
 import serial
 
-from rearguard import protocol
+from rearguard import protocol, sessionfile
 
 MAX_HOST_LINE = 4096  # longer lines are noise (the device never sends them)
 MAX_SESSION_BYTES = 64 * 1024  # a session file is about 1 KB; more is hostile
 MAX_SESSIONS = 100_000
-MAX_LIST_PAGES = MAX_SESSIONS // 8 + 2
-GET_BATCH = 16  # sessions per GET request (the device takes up to 16)
+MAX_LIST_PAGES = MAX_SESSIONS // protocol.LIST_PER_FRAME + 2
 _ENTRY = re.compile(r"^(\d{1,10}):(\d{1,10}):([0-9a-f]{8}):([su])$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
-
-# What pyserial may raise once the cable is gone (a closed port raises TypeError
-# from in_waiting, an unplugged one SerialException or OSError).
-_PORT_ERRORS = (serial.SerialException, OSError, TypeError, ValueError, AttributeError)
+# What pyserial raises once the cable is gone (an unplugged port). A port that
+# is already closed is checked for (is_open) before it is used, not caught.
+_PORT_ERRORS = (serial.SerialException, OSError)
 
 
 class LinkError(Exception):
@@ -123,6 +121,8 @@ class DeviceLink:
                 self._dropping = True
             if time.monotonic() > deadline:
                 return None
+            if not getattr(self.port, "is_open", True):
+                raise LinkError("the port was closed: plug the clip in and pull again")
             try:
                 data = self.port.read(max(1, min(self.port.in_waiting, 65536)))
             except _PORT_ERRORS as e:
@@ -216,7 +216,7 @@ class DeviceLink:
         return self.fetch_many([entry], {entry.session_id: have}, progress)[entry.session_id]
 
     def fetch_many(self, entries, haves=None, progress=None, on_session=None):
-        """{id: bytes} of the sessions, streamed back to back (up to GET_BATCH a
+        """{id: bytes} of the sessions, streamed back to back (up to protocol.GET_MAX_IDS a
         request), each verified against the size and CRC the device listed and
         announced. A damaged or lost frame costs a re-request from the last
         good byte, not a restart; `on_session(entry, bytes)` sees each as it lands."""
@@ -228,7 +228,7 @@ class DeviceLink:
             entry = todo[0]
             data = bytearray(haves.get(entry.session_id, b""))
             self.partial = (entry, data)
-            batch = todo[:GET_BATCH]
+            batch = todo[:protocol.GET_MAX_IDS]
             before = len(data)
             seq = self._send("GET %d %d%s" % (entry.session_id, before,
                                               "".join(" %d" % e.session_id for e in batch[1:])))
@@ -297,8 +297,9 @@ class DeviceLink:
 
     def ack(self, session_ids):
         done = 0
-        for i in range(0, len(session_ids), 16):
-            batch = session_ids[i : i + 16]
+        step = protocol.ACK_MAX_IDS
+        for i in range(0, len(session_ids), step):
+            batch = session_ids[i : i + step]
             words = self.call("ACK " + " ".join(str(s) for s in batch))
             done += _int(words[1] if len(words) > 1 else "0", 0)
         return done
@@ -318,8 +319,8 @@ class DeviceLink:
 
 def _file_crc(data):
     try:
-        return protocol.check_session(bytes(data))[1]
-    except protocol.ProtocolError:
+        return sessionfile.check(bytes(data))[1]
+    except sessionfile.SessionFileError:
         return None
 
 

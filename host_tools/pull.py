@@ -12,7 +12,7 @@ acknowledged unless it is committed in the database first.
 import time
 
 from host_tools.link import MAX_SESSION_BYTES, LinkError
-from rearguard import protocol
+from rearguard import sessionfile
 
 
 class PullReport:
@@ -74,8 +74,8 @@ def _verify(blob, entry):
     if len(blob) > MAX_SESSION_BYTES:
         return "too large"
     try:
-        summary = protocol.decode_session(blob)[0]
-    except protocol.ProtocolError as e:
+        summary = sessionfile.decode(blob)[0]
+    except sessionfile.SessionFileError as e:
         return str(e)
     if summary["session_id"] != entry.session_id:
         return "file holds session %d, listed as %d" % (summary["session_id"], entry.session_id)

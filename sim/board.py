@@ -66,8 +66,8 @@ class VirtualBoard:
         self.rtc_set_us = 0
         # The board's LittleFS partition; survives reboots and, when passed in, runs.
         self.flash = flash if flash is not None else VirtualFlash()
-        # Extra modules the firmware imports by name: its flash, console streams.
-        self.overrides = {"rearguard_flash": self.flash}
+        # Extra modules the firmware imports by name (the pty's console streams).
+        self.overrides = {}
         self._wdt_timeout_ms = None
         self._wdt_fed_us = 0
         self._interrupt_at_ms = None
@@ -197,7 +197,7 @@ class VirtualBoard:
             vtime.bind(None)
 
     def run(self, until_ms, interrupt_at_ms=None, echo=None, grace_ms=2000, on_boot=None):
-        """Boot main.py and run until board time `until_ms`.
+        """Boot the firmware (as main.py does) and run until board time `until_ms`.
 
         By default Ctrl-C arrives at `until_ms` and the firmware gets `grace_ms`
         to shut down cleanly; resets (watchdog, machine.reset) reboot main.py.
@@ -211,7 +211,7 @@ class VirtualBoard:
             for _ in range(self.MAX_REBOOTS):
                 try:
                     try:
-                        loader.run_main(self.config, self.overrides, on_boot)
+                        loader.run_main(self.config, self.flash, self.overrides, on_boot)
                         ended_by = "returned"
                         break
                     except machine.BoardReset as reset:

@@ -2,8 +2,8 @@
 a fixed capacity in blocks, and power cuts injected at any operation.
 
 It stands in for MicroPython's `os` (listdir, mkdir, remove, rename, stat,
-statvfs) plus `open`; the firmware gets it as the module `rearguard_flash`
-through VirtualBoard.overrides (see firmware/rearguard/flash.py).
+statvfs) plus `open`; the virtual board hands it to the firmware's boot as
+its filesystem, as main.py hands over `os` on a board (rearguard.store.Flash).
 
     flash = VirtualFlash(capacity_bytes=64 * 1024)
     flash.cut_after(17)          # the 17th mutating operation loses power

@@ -128,12 +128,16 @@ def firmware_modules(board_config=None, extra_overrides=None):
         sys.meta_path.remove(finder)
 
 
-def run_main(board_config, extra_overrides=None, on_boot=None):
-    """Run firmware/main.py the way the board's boot does.
+def run_main(board_config, fs, extra_overrides=None, on_boot=None):
+    """Boot the firmware and run it as firmware/main.py does on a board
+    (rearguard.app.main: boot, then serve), with `fs` as its flash.
 
-    `on_boot(app)`, if given, is called by the firmware once its App is built
-    (rearguard.app.on_boot): the simulator's window onto events and state.
-    """
+    `on_boot(app)`, if given, is called between the two, once the App is
+    built: the simulator's window onto events and state. The firmware does not
+    know it is watched."""
     with firmware_modules(board_config, extra_overrides) as load:
-        load("rearguard.app").on_boot = on_boot
-        load("main")
+        app_module = load("rearguard.app")
+        app = app_module.boot(board_config, machine, vtime, fs)
+        if on_boot is not None:
+            on_boot(app)
+        app_module.serve(app, machine, vtime)

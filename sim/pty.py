@@ -12,9 +12,8 @@ every write the firmware makes takes the time it would take on a UART at that
 rate (10 bits a byte), in virtual and therefore in real time.
 
 The firmware reaches the terminal through its ordinary `sys.stdin`/`sys.stdout`
-and `select.poll` (rearguard.sync.ConsoleLink): this module provides stand-ins
-for `sys` and `select` through VirtualBoard.overrides, and the virtual flash as
-`rearguard_flash`.
+and `select.poll` (rearguard.console.ConsoleLink): this module provides
+stand-ins for `sys` and `select` through VirtualBoard.overrides.
 """
 
 import argparse
@@ -254,15 +253,17 @@ class LoopbackDevice:
         self._active.__enter__()
         load = self._loader.__enter__()
         self.modules = {name: load("rearguard." + name) for name in
-                        ("app", "store", "sync", "flash", "hw", "profile", "protocol", "events")}
+                        ("app", "store", "sync", "hw", "profile", "protocol", "sessionfile",
+                         "events")}
         m = self.modules
-        self.store = m["store"].open_store(m["flash"])
+        self.store = m["store"].open_store(self.flash)
         profile = m["profile"].Profile()
         self.store.load_profile(profile)
-        hw = m["hw"].build(self.vb.config, machine, self.vb.clock.ticks_ms())
-        self.app = m["app"].App(hw, profile, self.vb.config.NAME, self.vb.clock.ticks_ms(), self.store)
-        self.server = m["sync"].SyncServer(self, self.app, self.store, machine.RTC(), "10c0ffee0001")
-        self.app.sync = self.server
+        hw = m["hw"].Hardware(self.vb.config, machine, self.vb.clock.ticks_ms())
+        self.app = m["app"].App(hw, profile, self.store)
+        # The server at once (the clip starts it at the host's first frame).
+        self.server = m["sync"].SyncServer(self, hw, self.store, self.app.session, profile)
+        self.app.host = self.server
         self.port = _LoopbackPort(self)
 
     def close(self):
@@ -284,7 +285,7 @@ class LoopbackDevice:
         for _ in range(ticks):
             now = self.vb.clock.ticks_ms()
             self.app.tick(now)
-            self.app.serve(now)
+            self.app.serve_host(now)
             self.vb.clock.sleep_ms(10)
 
 
@@ -334,16 +335,13 @@ def record_sessions(flash, count, seed=0, board_name="esp32_devkitc"):
     rng = random.Random(seed)
     dev = LoopbackDevice(flash, board_name)
     try:
-        keeper, log = dev.app.session, dev.app.log
-        activity = getattr(dev.app, "activity", None)
+        keeper, events = dev.app.session, dev.app.events
         for _ in range(count):
-            if activity is not None:  # no runner here: no automatic pause or end
-                activity.keep_active(dev.app, dev.vb.clock.ticks_ms())
-            else:
-                keeper.start(dev.vb.clock.ticks_ms())
+            # no runner here: no automatic pause or end
+            dev.app.session_control.keep_active(dev.vb.clock.ticks_ms())
             for _ in range(rng.randrange(10, 60)):
                 dev.step(rng.randrange(1, 20))
-                log.emit(dev.vb.clock.ticks_ms(), rng.randrange(1, 6), rng.randrange(0, 4))
+                events.emit(dev.vb.clock.ticks_ms(), rng.randrange(1, 6), rng.randrange(0, 4))
             keeper.stop(dev.vb.clock.ticks_ms())
     finally:
         dev.close()

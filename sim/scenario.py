@@ -276,17 +276,13 @@ class Recorder:
             if kind == session_end:
                 self.summaries.append(session_summary(app, t_ms))
 
-        app.log.sinks.append(sink)
+        app.events.sinks.append(sink)
         for name, value in sorted(self.profile.items()):
             app.profile.set(name, value)  # what the athlete set up over sync
         if self.active:
             # `replay --active`: the whole trace is inside a running session, with
-            # automatic pause/end off (the balance work's SessionControl.keep_active).
-            activity = getattr(app, "activity", None)
-            if activity is not None and hasattr(activity, "keep_active"):
-                activity.keep_active(app, _now_ms())
-            else:
-                app.session.start(_now_ms())
+            # automatic pause/end off.
+            app.session_control.keep_active(_now_ms())
 
     def event_dicts(self):
         out = []
@@ -308,13 +304,9 @@ def _now_ms():
 
 
 def session_summary(app, t_ms):
-    """The summary the firmware would store, as a dict (names from rearguard.protocol)."""
-    try:
-        values = app.session.summary(t_ms)
-        names = sys.modules["rearguard.protocol"].SUMMARY_NAMES
-        return dict(zip(names, values))
-    except Exception as e:  # the sessions code is young; never lose the run over it
-        return {"error": "%s: %s" % (type(e).__name__, e)}
+    """The summary the firmware would store, as a dict (names from rearguard.sessionfile)."""
+    names = sys.modules["rearguard.sessionfile"].SUMMARY_NAMES
+    return dict(zip(names, app.session.summary(t_ms)))
 
 
 def xshut_holder(vb, pin):

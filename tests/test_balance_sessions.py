@@ -72,7 +72,7 @@ class App:
 @pytest.fixture
 def rig():
     with loader.firmware_modules() as load:
-        activity = load("rearguard.sensing.activity")
+        session_mod = load("rearguard.session")
         button_mod = load("rearguard.drivers.button")
         haptics = load("rearguard.haptics")
         profile = load("rearguard.profile").Profile()
@@ -83,18 +83,20 @@ def rig():
             app.session = Session()
             app.body = Body()
             app.arbiter = Arbiter(haptics)
-            control = activity.SessionControl(profile, button_mod.Button(pin, active_low=True))
+            app.button = button_mod.Button(pin, active_low=True)
+            control = session_mod.SessionControl(profile, app.session, app.arbiter)
             return app, control, pin
 
         yield make
 
 
 def _run(app, control, pin, until_ms, start_ms=0, body=None):
+    # As App.tick does: the button's report, then the session control.
     for now in range(start_ms, until_ms, 10):
         pin.now = now
         if body is not None:
             body(now, app.body)
-        control.update(now, app)
+        control.update(now, app.button.update(now), app.body)
 
 
 def test_short_press_starts_a_run_with_one_blip_and_bounces_count_once(rig):
@@ -184,7 +186,8 @@ def test_stopping_by_hand_while_jogging_is_not_undone_by_the_gait(rig):
 
 def test_replay_active_keeps_the_run_from_the_first_sample(rig):
     app, control, pin = rig()
-    control.keep_active(app, 0)
-    assert app.session.active and app.body.session_active
-    _run(app, control, pin, 300_000)  # five minutes lying still: no pause, no end
+    control.keep_active(0)
+    assert app.session.active
+    _run(app, control, pin, 300_000)
+    assert app.body.session_active  # five minutes lying still: no pause, no end
     assert app.session.log == [(0, START)]

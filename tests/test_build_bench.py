@@ -42,9 +42,13 @@ def test_all_providers_are_found_and_core_is_one_of_them():
 
 def test_core_figures_are_the_ones_the_issue_names(monkeypatch):
     # The probe and the build have tests of their own; this checks the figures made of them.
-    record = {"alloc_bytes": 30, "ticks": 1200, "heap_after_boot_bytes": 40000}
-    monkeypatch.setattr(bench_core, "probe", lambda: record)
+    record = {"alloc_bytes": 30, "ticks": 1200, "heap_after_boot_bytes": 40000,
+              "heap_running_bytes": 41000, "heap_with_host_bytes": 47000}
+    probed = []
+    monkeypatch.setattr(bench_core, "probe", lambda built: probed.append(built) or record)
     monkeypatch.setattr(bench_core.build, "build", lambda board, out_dir, quiet: types.SimpleNamespace(
         total_bytes=41000 if board == "esp32_devkitc" else 0))
     assert bench_core.figures() == {
-        "alloc_bytes_per_tick": 0.03, "heap_after_boot_bytes": 40000, "mpy_total_bytes": 41000}
+        "alloc_bytes_per_tick": 0.03, "heap_after_boot_bytes": 40000, "heap_running_bytes": 41000,
+        "heap_with_host_bytes": 47000, "mpy_total_bytes": 41000}
+    assert probed and probed[0].endswith("esp32_devkitc")  # the probe ran on the build

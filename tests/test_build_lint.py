@@ -32,7 +32,7 @@ pwm.duty_u16(32768)
 pwm.duty_percent(50)  # wrong: not in the ESP32 port's PWM
 elapsed = time.ticks_diff(time.ticks_ms(), 0)
 time.monotonic()  # wrong: CPython's time, not MicroPython's
-events.EventLog().emit(elapsed, events.BLIND)
+events.Events().emit(elapsed, events.BLIND)
 VL53L1X(i2c).start_ranging()
 """
 

@@ -40,3 +40,11 @@ def test_port_auto_picks_the_one_board_or_says_what_to_do(plugged):
 def test_pull_without_a_board_is_a_clear_error(plugged, tmp_path, capsys):
     assert cli.main(["pull", "--db", str(tmp_path / "s.db")]) == cli.EXIT_FAIL
     assert "plug the clip in" in capsys.readouterr().err
+
+
+def test_every_profile_field_has_its_meaning_for_rearguard_config():
+    # The clip's table has the fields; the host's has the prose: the two stay in step.
+    from host_tools import profile_help
+    from rearguard import profile
+
+    assert set(profile_help.MEANING) == {f[0] for f in profile.FIELDS}

@@ -36,8 +36,7 @@ def _imu(vb, load):
     cfg = vb.config.IMU
     sda, scl, freq = vb.config.I2C[cfg["bus"]]
     i2c = machine.I2C(cfg["bus"], scl=machine.Pin(scl), sda=machine.Pin(sda), freq=freq)
-    return load("rearguard.drivers.imu").Imu(
-        i2c, cfg["chip"], cfg["addr"], cfg["axes"], vb.clock.ticks_ms(), vb.config.NAME)
+    return load("rearguard.drivers.imu").open_imu(i2c, vb.config, vb.clock.ticks_ms())
 
 
 def _next_sample(vb, imu, limit_ms=200):
@@ -141,14 +140,14 @@ def test_gyro_bias_is_learned_while_the_clip_lies_still(board_name):
                 sums[1] += imu.gy
                 sums[2] += imu.gz
                 n += 1
-    assert imu.bias_known
+    assert imu.bias.known
     for s in sums:
         assert abs(s / n) < 150  # mdps, was up to 2500
 
 
 def test_malformed_axes_in_a_board_config_are_refused_with_the_format():
     with loader.firmware_modules() as load:
-        parse = load("rearguard.drivers.imu").parse_axes
+        parse = load("rearguard.drivers.axes").parse_axes
         assert parse("+z+x+y") == (bytearray([2, 0, 1]), [1, 1, 1])
         assert parse("-y+z-x") == (bytearray([1, 2, 0]), [-1, 1, -1])
         for bad in ("+z+x+x", "z+x+y", "+z+x"):

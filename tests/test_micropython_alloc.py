@@ -1,13 +1,13 @@
 """The allocation probe under real MicroPython (tests/mp/mp_probe.py): the real
-App built by rearguard.hw.build on fake chips fed from tests/mp/probe_trace.csv,
-run past a warm-up, then measured with the gc disabled. DESIGN.md budgets:
-0 bytes per tick in steady state, heap after boot well under 48 KB."""
+App built by rearguard.app.boot on fake chips fed from tests/mp/probe_trace.csv,
+run past a warm-up, then measured with the gc disabled. docs/design.md budgets:
+0 bytes per tick in steady state, heap after boot below 56,000 bytes."""
 
 import pytest
 
 from tools import bench_core, micropython
 
-HEAP_BUDGET_BYTES = 48 * 1024
+HEAP_BUDGET_BYTES = 56_000
 
 
 @pytest.fixture(scope="module")
@@ -60,28 +60,32 @@ def test_stage_figures_add_up_to_the_whole_tick(probe):
 def test_probe_names_the_stage_that_allocates():
     # A session keeper that builds a list every tick must show up, and under its name.
     steps = bench_core.probe_steps(warmup=50, ticks=100)
-    steps.insert(-1, "mp_probe._state['app'].session.update = lambda now, app: [now, app]")
-    (record,) = micropython.run(steps).check().records()
+    ticks = next(i for i, step in enumerate(steps) if "step_ticks" in step)
+    steps.insert(ticks, "mp_probe._state['app'].session.update = lambda now, body, obstacle: [now, body]")
+    record = micropython.run(steps).check().records()[0]
     assert record["alloc_bytes"] >= 100 * 16
     by_stage = record["stage_alloc_bytes"]
     assert by_stage["session.update"] >= 100 * 16
     assert by_stage[bench_core.REST] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "over budget: ~73 KB of the heap after boot is module bytecode (import rearguard.app), "
-    "the same whether loaded from .py or the built .mpy; reported to the lead"))
-def test_heap_after_boot_is_within_budget(probe):
-    parts = probe["heap_parts_bytes"]
-    assert probe["heap_after_boot_bytes"] < HEAP_BUDGET_BYTES, (
-        "heap after boot %d bytes; parts: %s" % (probe["heap_after_boot_bytes"], parts))
+@pytest.mark.xfail(strict=True, reason="81.9 KB after boot: the heap work of issue 12 is under way")
+def test_heap_after_boot_is_within_budget():
+    # The deployed form (the .mpy build), as `make deploy` copies it. An ESP32
+    # without PSRAM starts MicroPython with a 64,000-byte heap: the firmware
+    # must boot inside it with room to spare (docs/architecture.md, Memory).
+    with bench_core.built() as (tree, _result):
+        record = bench_core.probe(warmup=100, ticks=100, built=tree)
+    assert record["heap_after_boot_bytes"] < HEAP_BUDGET_BYTES, (
+        "heap after boot %d bytes; parts: %s" % (record["heap_after_boot_bytes"],
+                                                  record["heap_parts_bytes"]))
 
 
-def test_heap_by_module_names_every_module_and_its_own_cost(probe):
+def test_heap_by_module_names_every_module_and_its_own_cost():
     sizes = bench_core.module_heap_bytes()
     assert set(sizes) == set(micropython.firmware_module_names()) - {"main"}
     assert all(size > 0 for size in sizes.values())
-    # Dependencies first, so that the parts add up to about what `import rearguard.app`
-    # costs (it imports every module; interned-name pools grow in different steps).
-    modules = probe["heap_parts_bytes"]["modules"]
-    assert abs(sum(sizes.values()) - modules) < 0.1 * modules
+    # Dependencies first, so that the parts add up to what importing them all
+    # at once costs (interned-name pools grow in different steps).
+    together = bench_core.heap_of_imports(bench_core.import_order())
+    assert abs(sum(sizes.values()) - together) < 0.1 * together

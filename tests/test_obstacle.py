@@ -61,7 +61,7 @@ class Run:
     def __init__(self, fw, body=None, period_ms=50, seed=1, profile=None):
         self.fw = fw
         self.events = []
-        log = fw["events"].EventLog()
+        log = fw["events"].Events()
         log.sinks.append(lambda t, k, lvl: self.events.append(
             (t, fw["events"].KIND_NAMES[k], fw["events"].LEVEL_NAMES[lvl])))
         self.profile = profile or fw["profile"].Profile()

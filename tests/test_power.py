@@ -20,7 +20,7 @@ def _events(vb, until_ms, on_boot=None):
     seen = []
 
     def watch(app):
-        app.log.sinks.append(lambda t, kind, level: seen.append((t, kind)))
+        app.events.sinks.append(lambda t, kind, level: seen.append((t, kind)))
         if on_boot:
             on_boot(app)
 

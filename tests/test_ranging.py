@@ -32,7 +32,8 @@ def test_closing_speed_from_noisy_uneven_samples(fw, seed):
     assert track.closing_mm_s == pytest.approx(2500, abs=350)
     true_range = r0 - 2500 * ((t - start) & ((1 << 30) - 1)) / 1000
     assert track.range_mm == pytest.approx(true_range, abs=60)
-    assert track.ttc_ms() == pytest.approx(true_range / 2.5, rel=0.2)
+    ttc = fw["ranging"].ttc_ms(track.range_mm, track.closing_mm_s)
+    assert ttc == pytest.approx(true_range / 2.5, rel=0.2)
 
 
 def test_receding_or_still_target_has_no_ttc(fw):
@@ -40,7 +41,7 @@ def test_receding_or_still_target_has_no_ttc(fw):
         track = fw["ranging"].RangeTrack()
         for i in range(8):
             track.add(i * 40, 1500 - speed * i * 40 // 1000)
-        assert track.ttc_ms() == -1
+        assert fw["ranging"].ttc_ms(track.range_mm, track.closing_mm_s) == -1
 
 
 def test_old_samples_leave_the_fit(fw):
@@ -99,7 +100,7 @@ def test_visibility_picks_long_in_shade_short_in_sun(fw):
         vis.sample(t, 220 * 200, 200, vis.mode, vis.budget_ms)
         t += 60
     assert vis.mode == v.SHORT
-    assert 1000 < vis.effective_range_mm < 1400  # DESIGN.md: ~1.35 m in strong sun
+    assert 1000 < vis.effective_range_mm < 1400  # docs/design.md: ~1.35 m in strong sun
     # hysteresis: hovering around the crossover does not flap
     switches = 0
     mode = vis.mode
@@ -113,7 +114,7 @@ def test_visibility_picks_long_in_shade_short_in_sun(fw):
 
 def test_stopping_distance_matches_design(fw):
     vis = fw["visibility"].Visibility(fw["profile"].Profile())
-    # DESIGN.md: 0.6 s latency+reaction, 3 m/s^2: 2 m/s needs 1.8 m, 3 m/s 3.1 m
+    # docs/design.md: 0.6 s latency+reaction, 3 m/s^2: 2 m/s needs 1.8 m, 3 m/s 3.1 m
     assert vis.stopping_mm(2000) == pytest.approx(1867, abs=5)
     assert vis.stopping_mm(3000) == pytest.approx(3300, abs=5)
     assert vis.stopping_mm(0) == 0

@@ -22,41 +22,47 @@ class Battery:
         return self.mv
 
 
-def make_app():
+def make_app(battery):
     return Part(body=Part(steps=100, cadence_spm=0, speed_mm_s=0, moving=False),
-                obstacle=Part(level=0, ttc_ms=-1, distance_mm=-1, blind=False, too_fast=False),
-                hw=Part(tof=Part(ok=True, status=4), battery=Battery(4100)))
+                obstacle=Part(level=0, ttc_ms=-1, distance_mm=-1, blind=False, too_fast=False,
+                              range_valid=False),
+                battery=battery)
 
 
 @pytest.fixture
 def fw():
     vtime.bind(Clock())
     with loader.firmware_modules() as load:
-        mods = {n: load("rearguard." + n) for n in ("store", "session", "events", "profile", "protocol", "flash")}
-        vf = VirtualFlash()
-        store = mods["store"].Store(mods["flash"].Flash(vf, vf.open, "/rg"))
+        mods = {n: load("rearguard." + n) for n in ("store", "session", "events", "profile", "sessionfile")}
+        store = mods["store"].Store(mods["store"].Flash(VirtualFlash()))
         store.mount()
-        log = mods["events"].EventLog()
-        mods["keeper"] = mods["session"].SessionKeeper(store, mods["profile"].Profile(), "xiao_esp32s3", log)
+        log = mods["events"].Events()
+        mods["battery"] = Battery(4100)
+        mods["keeper"] = mods["session"].SessionKeeper(store, mods["profile"].Profile(), "xiao_esp32s3",
+                                                       mods["battery"], log)
         mods["store_obj"], mods["log"] = store, log
         yield mods
     vtime.bind(None)
 
 
-def run(fw, start, script, end):
-    """Tick every 10 ms from `start` to `end` (wrapping tick values); script(t, app)."""
-    app = make_app()
+def run(fw, start, script, end, control=None):
+    """Tick every 10 ms from `start` to `end` (wrapping tick values): script(ms, app, t)
+    sets what the monitors report, the recorder counts, then control(ms, t) may
+    pause or resume the run, in App.tick's order."""
+    app = make_app(fw["battery"])
     keeper = fw["keeper"]
     t = start
-    keeper.update(t, app)
+    keeper.update(t, app.body, app.obstacle)
     keeper.start(t)
     for i in range(1, (end - start) // 10 + 1):
         t = (start + i * 10) % TICKS_PERIOD
         script(i * 10, app, t)
-        keeper.update(t, app)
+        keeper.update(t, app.body, app.obstacle)
+        if control is not None:
+            control(i * 10, t)
     keeper.stop(t)
     blob = fw["store_obj"].read(keeper.session_id)
-    return fw["protocol"].decode_session(blob)
+    return fw["sessionfile"].decode(blob)
 
 
 def test_a_run_is_summed_up_as_the_runner_lived_it(fw):
@@ -73,8 +79,8 @@ def test_a_run_is_summed_up_as_the_runner_lived_it(fw):
         ob.ttc_ms = 1800 - (ms - 10_000) if 10_000 <= ms < 11_500 else -1
         ob.blind = 40_000 <= ms < 42_000
         ob.too_fast = 50_000 <= ms < 53_000
-        app.hw.tof.status = 0 if ms < 20_000 else 4
-        app.hw.battery.mv = 4100 - ms // 1000
+        ob.range_valid = ms < 20_000
+        app.battery.mv = 4100 - ms // 1000
         if ms == 20_000:
             fw["log"].emit(t, ev.STUMBLE)
 
@@ -89,7 +95,7 @@ def test_a_run_is_summed_up_as_the_runner_lived_it(fw):
     assert summary["valid_range_pm"] == 307  # the first 20 s of 65 s
     assert summary["stumbles"] == 1 and summary["falls"] == 0
     assert summary["battery_start_mv"] == 4100 and summary["battery_end_mv"] == 4100 - 65
-    assert summary["start_unix_s"] == 0 and not summary["flags"] & fw["protocol"].FLAG_CLOCK_KNOWN
+    assert summary["start_unix_s"] == 0 and not summary["flags"] & fw["sessionfile"].FLAG_CLOCK_KNOWN
     assert (firmware, board) == ("0.1.0", "xiao_esp32s3")
     kinds = [ev.KIND_NAMES[k] for _t, k, _lv in events]
     assert kinds == ["session_start", "stumble", "session_end"]
@@ -103,8 +109,8 @@ def test_the_event_log_is_bounded_and_counts_what_it_dropped(fw):
         fw["log"].emit(t, ev.OBSTACLE, ev.CAUTION)
 
     summary, _fw, _board, events = run(fw, 0, script, 3000)
-    assert len(events) == fw["protocol"].MAX_EVENTS
-    assert summary["events_dropped"] == 300 + 2 - fw["protocol"].MAX_EVENTS
+    assert len(events) == fw["sessionfile"].MAX_EVENTS
+    assert summary["events_dropped"] == 300 + 2 - fw["sessionfile"].MAX_EVENTS
 
 
 def test_session_ids_stay_unique_across_reboots(fw):
@@ -127,12 +133,14 @@ def test_a_pause_while_standing_still_is_not_part_of_the_run(fw):
         app.body.moving = not 20_000 <= ms < 50_000
         app.body.speed_mm_s = 2000 if app.body.moving else 0
         app.obstacle.blind = True  # counted only while the run is on
+
+    def control(ms, t):
         if ms == 30_000:
             keeper.pause(t)
         if ms == 50_000:
             keeper.resume(t)
 
-    summary = run(fw, 0, script, 60_000)[0]
+    summary = run(fw, 0, script, 60_000, control)[0]
     assert summary["duration_ms"] == 40_000
     assert summary["blind_ms"] == 40_000
     assert abs(summary["distance_mm"] - 60_000) <= 20  # 2 m/s for the 30 s spent moving (± a tick)

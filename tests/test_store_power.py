@@ -24,40 +24,35 @@ class Obstacle:
     distance_mm = -1
     blind = False
     too_fast = False
+    range_valid = True
 
 
-class Tof:
-    ok = True
-    status = 0
-
-
-class Hw:
-    tof = Tof()
-    battery = None
+class Battery:
+    def read_mv(self):
+        return 3900
 
 
 class App:
     def __init__(self):
         self.body = Body()
         self.obstacle = Obstacle()
-        self.hw = Hw()
 
 
 @pytest.fixture
 def fw():
     vtime.bind(Clock())
     with loader.firmware_modules() as load:
-        yield {n: load("rearguard." + n) for n in ("store", "session", "events", "profile", "protocol", "flash")}
+        yield {n: load("rearguard." + n) for n in ("store", "session", "events", "profile", "sessionfile")}
     vtime.bind(None)
 
 
 def boot(fw, vf):
     """A fresh boot on the same flash: the store mounts, the keeper is new."""
     vf.reboot()
-    store = fw["store"].Store(fw["flash"].Flash(vf, vf.open, "/rg"))
+    store = fw["store"].Store(fw["store"].Flash(vf))
     store.mount()
-    log = fw["events"].EventLog()
-    keeper = fw["session"].SessionKeeper(store, fw["profile"].Profile(), "esp32_devkitc", log)
+    log = fw["events"].Events()
+    keeper = fw["session"].SessionKeeper(store, fw["profile"].Profile(), "esp32_devkitc", Battery(), log)
     return store, keeper, log
 
 
@@ -78,7 +73,7 @@ def live(fw, vf, rng, finished, state):
             if rng.random() < 0.01:
                 log.emit(t, fw["events"].STUMBLE)
             before = keeper.last_ckp_ms
-            keeper.update(t, app)
+            keeper.update(t, app.body, app.obstacle)
             if keeper.last_ckp_ms != before:
                 state["ckp_ms"] = t - keeper.start_ms
         keeper.stop(t)
@@ -89,7 +84,7 @@ def live(fw, vf, rng, finished, state):
 
 @pytest.mark.parametrize("torn", [False, True], ids=["littlefs", "torn-writes"])
 def test_power_cut_anywhere_keeps_finished_sessions_and_recovers_the_running_one(fw, torn):
-    protocol = fw["protocol"]
+    sessionfile = fw["sessionfile"]
     for seed in range(80):
         dry = VirtualFlash(capacity_bytes=512 * 1024, torn=torn)
         live(fw, dry, random.Random(seed), {}, {})  # same life without the cut: how many operations
@@ -103,15 +98,15 @@ def test_power_cut_anywhere_keeps_finished_sessions_and_recovers_the_running_one
         assert store.problems == [] or all("recovered" in p for p in store.problems), (seed, store.problems)
         ids = {sid for sid, *_ in store.listing()}
         for sid, (steps, duration) in finished.items():
-            summary = protocol.decode_session(store.read(sid))[0]
+            summary = sessionfile.decode(store.read(sid))[0]
             assert (summary["steps"], summary["duration_ms"]) == (steps, duration), seed
-            assert not summary["flags"] & protocol.FLAG_RECOVERED
+            assert not summary["flags"] & sessionfile.FLAG_RECOVERED
         running = state["running"]
         if running is not None and state["ckp_ms"] is not None:
             # cut after at least one checkpoint: the run is back, up to that checkpoint
             assert running in ids, seed
-            summary = protocol.decode_session(store.read(running))[0]
-            if summary["flags"] & protocol.FLAG_RECOVERED:
+            summary = sessionfile.decode(store.read(running))[0]
+            if summary["flags"] & sessionfile.FLAG_RECOVERED:
                 assert state["ckp_ms"] - 30_000 <= summary["duration_ms"] <= state["ckp_ms"], seed
             else:  # the cut came while stop() was tidying up: the whole session was written
                 assert summary["duration_ms"] >= state["ckp_ms"], seed
@@ -131,14 +126,14 @@ def test_flash_full_never_deletes_an_unsynced_session(fw):
     for _ in range(14):
         keeper.start(t)
         made.append(keeper.session_id)
-        keeper.update(t + 1000, app)
+        keeper.update(t + 1000, app.body, app.obstacle)
         keeper.stop(t + 2000)
         t += 3000
     listed = {sid: synced for sid, _size, _crc, synced in store.listing()}
     assert sorted(listed) == made  # every session still there: in flash or in RAM
     assert store.low_storage and keeper.low_storage
     for sid in made:
-        assert fw["protocol"].decode_session(store.read(sid))[0]["session_id"] == sid
+        assert fw["sessionfile"].decode(store.read(sid))[0]["session_id"] == sid
 
     # The host takes the first five; later sessions may now push the oldest synced out.
     for sid in made[:5]:
@@ -175,11 +170,11 @@ def test_checkpoint_2_s_in_then_every_30_s_and_clock_unknown_marked(fw):
     app = App()
     keeper.start(0)
     for t in range(100, 65_000, 100):
-        keeper.update(t, app)
-    ckp = fw["protocol"].decode_session(vf.files["rg/run.ckp"])[0]
+        keeper.update(t, app.body, app.obstacle)
+    ckp = fw["sessionfile"].decode(vf.files["rg/run.ckp"])[0]
     assert ckp["duration_ms"] == 62_000  # 2 s in, then every 30 s
-    assert ckp["flags"] & fw["protocol"].FLAG_CHECKPOINT
-    assert not ckp["flags"] & fw["protocol"].FLAG_CLOCK_KNOWN
+    assert ckp["flags"] & fw["sessionfile"].FLAG_CHECKPOINT
+    assert not ckp["flags"] & fw["sessionfile"].FLAG_CLOCK_KNOWN
     assert ckp["start_unix_s"] == 0
     keeper.stop(65_000)
     assert "run.ckp" not in vf.listdir("rg")
@@ -187,7 +182,7 @@ def test_checkpoint_2_s_in_then_every_30_s_and_clock_unknown_marked(fw):
 
 def test_power_cut_scenario_through_the_firmware_recovers_the_run():
     # The whole firmware on the virtual board; the battery connector bounces mid-run.
-    from rearguard import protocol
+    from rearguard import sessionfile
     from sim.pty import LoopbackDevice, play_scenario
 
     vf = VirtualFlash()
@@ -195,9 +190,9 @@ def test_power_cut_scenario_through_the_firmware_recovers_the_run():
     assert out["metrics"]["sim"]["resets"]  # the cut did happen
     dev = LoopbackDevice(vf)
     try:
-        summaries = [protocol.decode_session(dev.store.read(sid))[0] for sid, *_ in dev.store.listing()]
+        summaries = [sessionfile.decode(dev.store.read(sid))[0] for sid, *_ in dev.store.listing()]
     finally:
         dev.close()
     assert [s["session_id"] for s in summaries] == [1, 2]
-    assert summaries[0]["flags"] & protocol.FLAG_RECOVERED and summaries[0]["duration_ms"] >= 2000
-    assert not summaries[1]["flags"] & protocol.FLAG_RECOVERED
+    assert summaries[0]["flags"] & sessionfile.FLAG_RECOVERED and summaries[0]["duration_ms"] >= 2000
+    assert not summaries[1]["flags"] & sessionfile.FLAG_RECOVERED

@@ -6,15 +6,16 @@ import binascii
 
 import pytest
 
-from rearguard import protocol
+from rearguard import protocol, sessionfile
 from tools import micropython
 
 JOB = r"""
 import json
-from rearguard import protocol, store, session, sync, events, profile, flash
+import sys
+from rearguard import console, store, session, events, profile
 
 class Fs:
-    # the os + open subset rearguard.flash uses, in RAM
+    # the os + open subset rearguard.store.Flash uses, in RAM
     def __init__(self):
         self.files = {}
     def mkdir(self, p):
@@ -22,6 +23,8 @@ class Fs:
     def listdir(self, p):
         return [k.split('/')[-1] for k in self.files]
     def remove(self, p):
+        if p not in self.files:
+            raise OSError(2)  # ENOENT, as LittleFS says it
         del self.files[p]
     def rename(self, a, b):
         self.files[b] = self.files.pop(a)
@@ -45,11 +48,15 @@ class Fs:
                     fs.files[p] = bytes(self.buf)
         return F()
 
+class Battery:
+    def read_mv(self):
+        return 3900
+
 fs = Fs()
-st = store.Store(flash.Flash(fs, fs.open, '/rg'))
+st = store.Store(store.Flash(fs))
 st.mount()
-log = events.EventLog()
-keeper = session.SessionKeeper(st, profile.Profile(), 'esp32_devkitc', log)
+log = events.Events()
+keeper = session.SessionKeeper(st, profile.Profile(), 'esp32_devkitc', Battery(), log)
 keeper.start(1000)
 log.emit(1500, events.STUMBLE)
 keeper.stop(61000)
@@ -67,25 +74,29 @@ class Link:
     def write(self, d):
         self.out.extend(d)
 
-class Battery:
-    def read_mv(self):
-        return 3900
-class Hw:
-    battery = Battery()
-class App:
-    hw = Hw()
-    board_name = 'esp32_devkitc'
-    profile = profile.Profile()
-    session = keeper
 class Rtc:
     def datetime(self, t=None):
         pass
+class Hw:
+    battery = Battery()
+    board_name = 'esp32_devkitc'
+    uid = 'abcd'
+    rtc = Rtc()
 
-link = Link(protocol.encode_frame(4, 'HELLO 1') + protocol.encode_frame(5, 'GET 1 0'))
-server = sync.SyncServer(link, App(), st, Rtc(), 'abcd')
+def start_server():
+    from rearguard.sync import SyncServer
+    return SyncServer(link, Hw(), st, keeper, profile.Profile())
+
+from rearguard.protocol import encode_frame  # the host's side of the bytes
+sync_loaded_before = 'rearguard.sync' in sys.modules
+link = Link(b'console noise\r\n' + encode_frame(4, 'HELLO 1') + encode_frame(5, 'GET 1 0'))
+watch = console.HostWatch(link, start_server)
 for t in range(0, 200, 10):
-    server.poll(t)
+    watch.poll(t)
+from rearguard import protocol
 print('MPJSON ' + json.dumps({
+    'sync_loaded_before': sync_loaded_before,
+    'sync_loaded_after': 'rearguard.sync' in sys.modules,
     'frame': protocol.encode_frame(7, 'GET 12 0').decode(),
     'crc': protocol.crc32(b'rearguard'),
     'session': bytes(st.read(1)).hex(),
@@ -105,10 +116,14 @@ def test_frames_and_checksums_are_the_same_bytes_on_both_sides(record):
 
 
 def test_a_session_recorded_under_micropython_decodes_on_the_host(record):
-    summary, firmware, board, events = protocol.decode_session(bytes.fromhex(record["session"]))
+    summary, firmware, board, events = sessionfile.decode(bytes.fromhex(record["session"]))
     assert summary["session_id"] == 1 and summary["duration_ms"] == 60_000
     assert summary["stumbles"] == 1 and board == "esp32_devkitc"
     assert [k for _t, k, _lv in events] == [6, 4, 7]
+
+
+def test_the_sync_server_is_loaded_only_when_a_host_talks(record):
+    assert not record["sync_loaded_before"] and record["sync_loaded_after"]
 
 
 def test_the_sync_server_answers_under_micropython(record):

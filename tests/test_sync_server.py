@@ -10,7 +10,7 @@ import pytest
 from host_tools.db import SessionDB
 from host_tools.link import DeviceError, DeviceLink
 from host_tools.pull import pull
-from rearguard import protocol
+from rearguard import protocol, sessionfile
 from sim.flash import VirtualFlash
 from sim.pty import LoopbackDevice, record_sessions
 
@@ -45,7 +45,7 @@ def test_pull_stores_every_session_then_acks_and_a_second_pull_adds_nothing(dev,
     assert again.new == [] and again.acked == 0
     assert len(db.sessions()) == 5
     stored = db.sessions()[2]
-    original = protocol.decode_session(dev.store.read(3))[0]
+    original = sessionfile.decode(dev.store.read(3))[0]
     assert all(stored[k] == v for k, v in original.items())
 
 
@@ -58,7 +58,7 @@ def test_get_resumes_at_an_offset(dev):
     assert data == bytes(blob[100:])
     assert frames[0][1][1:3] == ["2", "100"]
     assert frames[-1][1][0] == "L"  # the last piece carries the size and checksum
-    assert frames[-1][1][4:] == [str(len(blob)), "%08x" % protocol.check_session(blob)[1]]
+    assert frames[-1][1][4:] == [str(len(blob)), "%08x" % sessionfile.check(blob)[1]]
 
 
 def test_get_streams_several_sessions_back_to_back(dev):
@@ -145,8 +145,8 @@ def test_the_host_sets_the_clock_and_later_sessions_have_a_start_time(dev, tmp_p
     keeper.start(dev.vb.clock.ticks_ms())
     dev.step(10)
     keeper.stop(dev.vb.clock.ticks_ms())
-    summary = protocol.decode_session(dev.store.read(keeper.session_id))[0]
-    assert summary["flags"] & protocol.FLAG_CLOCK_KNOWN
+    summary = sessionfile.decode(dev.store.read(keeper.session_id))[0]
+    assert summary["flags"] & sessionfile.FLAG_CLOCK_KNOWN
     assert 1_780_000_000 <= summary["start_unix_s"] < 1_780_000_100
 
 
@@ -172,4 +172,4 @@ def test_noisy_link_both_ways_loses_and_duplicates_nothing(dev, tmp_path):
     assert sorted(report.new) == [1, 2, 3, 4, 5]
     assert link.retried > 0  # the noise did hit
     for row in db.sessions():
-        assert protocol.decode_session(dev.store.read(row["session_id"]))[0]["steps"] == row["steps"]
+        assert sessionfile.decode(dev.store.read(row["session_id"]))[0]["steps"] == row["steps"]

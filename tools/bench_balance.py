@@ -379,7 +379,7 @@ def run_body(rows, session_active=True, board=None):
         events = load("rearguard.events")
         body_mod = load("rearguard.sensing.body")
         profile = load("rearguard.profile").Profile()
-        log = events.EventLog()
+        log = events.Events()
         out = []
         log.sinks.append(lambda t, k, lv: out.append((t, events.KIND_NAMES[k])))
         body = body_mod.BodyMonitor(profile, log)

@@ -1,12 +1,18 @@
-"""Core figures for `make bench`: the allocation probe and heap after boot under
-real MicroPython (tests/mp/mp_probe.py), and the build size; plus the heap each
+"""Core figures for `make bench`: the allocation probe and the heap under real
+MicroPython (tests/mp/mp_probe.py), run on the deployed form of the firmware
+(the .mpy build `make deploy` copies), and the build size; plus the heap each
 firmware module costs.
 
-    figures()   # {"alloc_bytes_per_tick": 0.0, "heap_after_boot_bytes": ..., "mpy_total_bytes": ...}
+    figures()   # {"alloc_bytes_per_tick": 0.0, "heap_after_boot_bytes": ..., ...}
     .venv/bin/python -m tools.bench_core      # heap per firmware module, largest first, then figures()
+
+Heap figures: after boot (the App built, nothing run yet); running (after the
+probe's ticks, a session under way); with a host (the sync server loaded, as
+when `rearguard pull` talks to the clip). docs/architecture.md, Memory.
 """
 
 import ast
+import contextlib
 import json
 import os
 import tempfile
@@ -21,11 +27,12 @@ PROBE_BOARD = "esp32_devkitc"
 STAGES = (
     ("imu.read", "hw.imu", "read", 1),
     ("body.update", "body", "update", 2),
-    ("activity.update", "activity", "update", 2),
     ("tof.poll", "hw.tof", "poll", 1),
     ("obstacle.update", "obstacle", "update", 4),
+    ("session.update", "session", "update", 3),
+    ("button.update", "hw.button", "update", 1),
+    ("session_control.update", "session_control", "update", 3),
     ("arbiter.decide", "arbiter", "decide", 3),
-    ("session.update", "session", "update", 2),
     ("power.update", "power", "update", 2),
 )
 REST = "rest of App.tick"  # the name tests/mp/mp_probe.py reports it under
@@ -43,30 +50,41 @@ def probe_steps(warmup=600, ticks=1200):
         _marked("board", "import board"),
         _marked("test harness", "import mp_probe\nmp_probe.step_fakes()"),
         _marked("modules", "import rearguard.app"),
-        _marked("hw.build", "mp_probe.step_hw()"),
-        _marked("App()", "mp_probe.step_app()"),
+        _marked("boot", "mp_probe.step_boot()"),
         _marked("booted", "mp_probe.step_ticks(_marks, %d, %d, %r)" % (warmup, ticks, STAGES)),
+        _marked("ran", "mp_probe.step_host()"),
+        _marked("host", "mp_probe.report_heap(_marks)"),
     ]
 
 
 def probe(warmup=600, ticks=1200, board=PROBE_BOARD, **kwargs):
-    """Run the allocation probe; returns its record (see tests/mp/mp_probe.py)."""
-    result = micropython.run(probe_steps(warmup, ticks), name="probe", board=board, **kwargs)
-    return result.check().records()[-1]
+    """Run the allocation probe; returns its record (see tests/mp/mp_probe.py),
+    with the heap figures of its last steps merged in."""
+    records = micropython.run(probe_steps(warmup, ticks), name="probe", board=board,
+                              **kwargs).check().records()
+    record = records[0]
+    record.update(records[-1])
+    return record
 
 
-def _build_size(board):
-    # Into a scratch directory: the bench must not replace a developer's build/.
+@contextlib.contextmanager
+def built(board=PROBE_BOARD):
+    """A scratch build of the firmware (a developer's build/ is left alone);
+    yields (build directory, tools.build result)."""
     with tempfile.TemporaryDirectory() as scratch:
-        return build.build(board, os.path.join(scratch, board), quiet=True).total_bytes
+        out = os.path.join(scratch, board)
+        yield out, build.build(board, out, quiet=True)
 
 
 def figures():
-    record = probe()
+    with built() as (tree, result):
+        record = probe(built=tree)
     return {
         "alloc_bytes_per_tick": round(record["alloc_bytes"] / record["ticks"], 2),
         "heap_after_boot_bytes": record["heap_after_boot_bytes"],
-        "mpy_total_bytes": _build_size(PROBE_BOARD),
+        "heap_running_bytes": record.get("heap_running_bytes"),
+        "heap_with_host_bytes": record.get("heap_with_host_bytes"),
+        "mpy_total_bytes": result.total_bytes,
     }
 
 
@@ -90,30 +108,53 @@ def _firmware_imports(host, name, known):
     return (deps & known) - {name} - _parents(name)
 
 
-def module_heap_bytes():
-    """{module: bytes its import leaves on the MicroPython heap}, dependencies
-    imported first so that each figure is the module's own (bytecode, tables)."""
+def _module_sources():
     sources = {}
     for device, host in micropython.device_files():
         if device.endswith(".py") and device != "/board.py" and not device.startswith("/tests_mp"):
             rel = device[len("/lib/"):] if device.startswith("/lib/") else device[1:]
             sources[rel[: -len(".py")].replace("/", ".").removesuffix(".__init__")] = host
+    return sources
+
+
+def import_order():
+    """Every firmware module (main.py aside), each after the modules it imports."""
+    sources = _module_sources()
     names = sorted(set(sources) - {"main"})
     deps = {m: _firmware_imports(sources[m], m, set(names)) for m in names}
     order = []
     while len(order) < len(names):
         ready = sorted(m for m in names if m not in order and deps[m] <= set(order))
         order += ready or sorted(m for m in names if m not in order)[:1]  # a cycle: break it
+    return order
+
+
+def module_heap_bytes(tree=None):
+    """{module: bytes its import leaves on the MicroPython heap}, dependencies
+    imported first so that each figure is the module's own (bytecode, tables,
+    the names it adds to the interned-string pools). `tree`: a build directory
+    (the deployed .mpy files); None: the sources."""
+    order = import_order()
     steps = ["import gc\n_marks = []\ngc.collect()"]
     steps += [_marked(m, "import " + m) for m in order]
     steps.append(_marked("end", "import json\nprint('MPJSON ' + json.dumps(_marks))"))
-    (marks,) = micropython.run(steps, name="module_heap").check().records()
+    (marks,) = micropython.run(steps, name="module_heap", built=tree).check().records()
     return {marks[i][0]: marks[i + 1][1] - marks[i][1] for i in range(len(marks) - 1)}
 
 
+def heap_of_imports(modules, tree=None):
+    """Bytes left on the heap by importing `modules` in one go."""
+    steps = ["import gc\ngc.collect()",
+             "_before = gc.mem_alloc()\n%s\ngc.collect()" % "\n".join("import " + m for m in modules),
+             "import json\nprint('MPJSON ' + json.dumps(gc.mem_alloc() - _before))"]
+    (size,) = micropython.run(steps, name="heap_of_imports", built=tree).check().records()
+    return size
+
+
 if __name__ == "__main__":
-    sizes = module_heap_bytes()
+    with built() as (tree, _result):
+        sizes = module_heap_bytes(tree)
     for module, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
         print("%7d  %s" % (size, module))
-    print("%7d  total (heap after all imports; see docs/testing.md)" % sum(sizes.values()))
+    print("%7d  total, every module (the deployed .mpy files)" % sum(sizes.values()))
     print(json.dumps(figures()))

@@ -1,11 +1,20 @@
 # The alert arbiter: one haptic pattern at a time, by the priorities of
-# DESIGN.md. A higher-priority pattern starts in the same tick as the
+# docs/design.md. A higher-priority pattern starts in the same tick as the
 # decision; a lower one waits until the current pattern has been held long
 # enough to be recognised (haptics.PATTERNS hold_ms).
 #
 #     arbiter = Arbiter(player)
 #     arbiter.decide(now_ms, obstacle, body)    # every tick, after sensing
+from micropython import const
+
 from rearguard import events, haptics
+
+# WARNING's pulse period follows TTC: _SLOWEST_CYCLE_MS at _SLOW_TTC_MS and
+# beyond, _FASTEST_CYCLE_MS at _FAST_TTC_MS and below, linear between.
+_SLOWEST_CYCLE_MS = const(300)
+_FASTEST_CYCLE_MS = const(160)
+_SLOW_TTC_MS = const(2400)
+_FAST_TTC_MS = const(1200)
 
 
 class Arbiter:
@@ -61,8 +70,9 @@ class Arbiter:
 
     @staticmethod
     def warning_cycle_ms(ttc_ms):
-        # Pulse period falls from 300 ms to 160 ms as TTC falls from 2.4 s to 1.2 s.
+        """WARNING's pulse period for this TTC; 0 (the pattern's own) without one."""
         if ttc_ms < 0:
             return 0
-        cycle = 160 + (ttc_ms - 1200) * 140 // 1200
-        return 160 if cycle < 160 else 300 if cycle > 300 else cycle
+        span = _SLOWEST_CYCLE_MS - _FASTEST_CYCLE_MS
+        cycle = _FASTEST_CYCLE_MS + (ttc_ms - _FAST_TTC_MS) * span // (_SLOW_TTC_MS - _FAST_TTC_MS)
+        return max(_FASTEST_CYCLE_MS, min(_SLOWEST_CYCLE_MS, cycle))

@@ -1,72 +1,95 @@
-# The clip's application: one tick = drivers -> sensing -> arbiter -> haptics
-# -> session, then the sync server between ticks. Everything is injected, so
-# the same code runs on the ESP32 (main.py) and on the virtual board (sim/).
+# The clip's application: one tick = drivers -> sensing -> session -> arbiter
+# -> haptics, then the host link between ticks. Everything is injected
+# (board config, machine, time, filesystem), so the same code runs on the
+# ESP32 (main.py) and on the virtual boards (sim/).
 #
-#     app = App(hw, Profile(), "esp32_devkitc", time.ticks_ms())
-#     app.tick(time.ticks_ms())          # the hot path: allocates nothing
-#     run(app, machine.WDT(timeout=2000), time)
+#     app = boot(board, machine, time, os)     # hardware, store, profile, App
+#     app.tick(time.ticks_ms())                # the hot path: allocates nothing
+#     serve(app, machine, time)                # the tick loop, until Ctrl-C
+#
+# docs/architecture.md draws the tick and says which module owns which fact.
 from micropython import const
 
-from rearguard import VERSION, events, flash, haptics, store, sync
-from rearguard import hw as hardware
+from rearguard import VERSION, console, events, haptics, store
 from rearguard.alerts import Arbiter
+from rearguard.hw import Hardware
 from rearguard.power import PowerWatch
 from rearguard.profile import Profile
-from rearguard.sensing.activity import SessionControl
 from rearguard.sensing.body import BodyMonitor
 from rearguard.sensing.obstacle import ObstacleMonitor
-from rearguard.session import SessionKeeper
+from rearguard.session import SessionControl, SessionKeeper
 
-TICK_MS = const(10)  # 100 Hz: the IMU rate; the ToF is polled every tick
-WDT_TIMEOUT_MS = const(2000)
-
-# Set by the simulator to watch the firmware (events, state); never on a board.
-on_boot = None
+_TICK_MS = const(10)  # 100 Hz: the IMU rate; the ToF is polled every tick
+_WDT_TIMEOUT_MS = const(2000)
 
 
 class App:
-    def __init__(self, hw, profile, board_name, now_ms, store=None):
+    def __init__(self, hw, profile, sessions=None):
+        """`sessions`: the store (store.open_store), None where flash is unusable."""
         self.hw = hw
         self.profile = profile
-        self.board_name = board_name
-        self.log = events.EventLog()
+        self.events = events.Events()
         self.player = haptics.PatternPlayer(hw.motor, profile.haptic_strength_pct)
         self.arbiter = Arbiter(self.player)
-        self.body = BodyMonitor(profile, self.log)
-        self.obstacle = ObstacleMonitor(profile, self.log)
-        self.session = SessionKeeper(store, profile, board_name, self.log)
-        self.activity = SessionControl(profile, hw.button)  # button and gait start/stop runs
-        self.power = PowerWatch(hw.battery, hw.led)
-        self.sync = None  # rearguard.sync.SyncServer, attached by main() where a link exists
+        self.body = BodyMonitor(profile, self.events)
+        self.obstacle = ObstacleMonitor(profile, self.events)
+        self.session = SessionKeeper(sessions, profile, hw.board_name, hw.battery, self.events)
+        self.session_control = SessionControl(profile, self.session, self.arbiter)
+        self.power = PowerWatch(hw.battery, hw.led, self.events, self.arbiter)
+        self.host = None  # type: console.HostWatch | None  # where there is a console and a store
         self.ticks = 0
 
     def tick(self, now_ms):
         hw = self.hw
+        body = self.body
+        obstacle = self.obstacle
+        session = self.session
         if hw.imu.read(now_ms):
-            self.body.update(now_ms, hw.imu)
-        self.activity.update(now_ms, self)
-        new_range = hw.tof.poll(now_ms)
-        self.obstacle.update(now_ms, hw.tof, new_range, self.body)
-        self.arbiter.decide(now_ms, self.obstacle, self.body)
-        self.session.update(now_ms, self)
-        self.power.update(now_ms, self)
+            body.update(now_ms, hw.imu)
+        obstacle.update(now_ms, hw.tof, hw.tof.poll(now_ms), body)
+        session.update(now_ms, body, obstacle)  # counts up to now ...
+        self.session_control.update(now_ms, hw.button.update(now_ms), body)  # ... then decides
+        self.arbiter.decide(now_ms, obstacle, body)
+        self.power.update(now_ms, session.low_storage)
         self.ticks += 1
 
-    def serve(self, now_ms):
+    def serve_host(self, now_ms):
         # Between ticks: a bounded slice of sync work.
-        if self.sync is not None:
-            self.sync.poll(now_ms)
+        if self.host is not None:
+            self.host.poll(now_ms)
 
     def shutdown(self, now_ms):
         # Motor off first: whatever happens below, the runner is not left buzzing.
         self.player.stop()
-        self.session.shutdown(now_ms)
+        self.session.stop(now_ms)
 
 
-def report_problems(hw):
+def boot(board, machine, time, fs):
+    """Board config -> drivers -> store and profile -> App. `fs`: the flash
+    filesystem (the `os` module on a board; see store.Flash)."""
+    print("rearguard %s on %s" % (VERSION, board.NAME))
+    hw = Hardware(board, machine, time.ticks_ms())
     for part in (hw.tof, hw.imu):
         if not part.ok:
             print("rearguard: " + part.problem)
+    sessions = store.open_store(fs)  # None: no usable flash, the clip still protects
+    profile = Profile()
+    if sessions is not None:
+        sessions.load_profile(profile)
+    app = App(hw, profile, sessions)
+    link = console.open_link() if sessions is not None else None
+    if link is not None:
+        app.host = console.HostWatch(link, _sync_starter(link, app, sessions))
+    return app
+
+
+def _sync_starter(link, app, sessions):
+    def start_server():
+        from rearguard.sync import SyncServer  # loaded only once a host talks
+
+        return SyncServer(link, app.hw, sessions, app.session, app.profile)
+
+    return start_server
 
 
 def run(app, wdt, time):
@@ -79,8 +102,8 @@ def run(app, wdt, time):
         now = ticks_ms()
         app.tick(now)
         wdt.feed()
-        app.serve(now)
-        next_ms = ticks_add(next_ms, TICK_MS)
+        app.serve_host(now)
+        next_ms = ticks_add(next_ms, _TICK_MS)
         wait = ticks_diff(next_ms, ticks_ms())
         if wait > 0:
             time.sleep_ms(wait)
@@ -88,21 +111,10 @@ def run(app, wdt, time):
             next_ms = ticks_ms()  # overran: start afresh rather than race to catch up
 
 
-def main(board, machine, time):
-    """Boot: board config -> drivers -> App -> loop. Ctrl-C returns to the REPL."""
-    print("rearguard %s on %s" % (VERSION, board.NAME))
-    now = time.ticks_ms()
-    hw = hardware.build(board, machine, now)
-    report_problems(hw)
-    sessions = store.open_store(flash)  # None: no usable flash, the clip still protects
-    profile = Profile()
-    if sessions is not None:
-        sessions.load_profile(profile)
-    app = App(hw, profile, board.NAME, now, sessions)
-    sync.attach(app, sessions, machine)  # USB serial sync between ticks, if a console exists
-    if on_boot is not None:
-        on_boot(app)
-    wdt = machine.WDT(timeout=WDT_TIMEOUT_MS)
+def serve(app, machine, time):
+    """Run the ticks under the watchdog. Ctrl-C stops cleanly (motor off,
+    session closed) and returns to the REPL."""
+    wdt = machine.WDT(timeout=_WDT_TIMEOUT_MS)
     try:
         run(app, wdt, time)
     except KeyboardInterrupt:
@@ -112,8 +124,13 @@ def main(board, machine, time):
     return app
 
 
+def main(board, machine, time, fs):
+    """What main.py runs on a board: boot, then serve until Ctrl-C."""
+    return serve(boot(board, machine, time, fs), machine, time)
+
+
 def keep_fed_in_repl(machine, wdt):
     # The ESP32's watchdog cannot be stopped once started. After Ctrl-C the
     # developer's REPL (and mpremote) must not be reset under them, so a
     # hardware timer takes over feeding it; a hung tick loop still trips it.
-    machine.Timer(0).init(period=WDT_TIMEOUT_MS // 4, callback=lambda _t: wdt.feed())
+    machine.Timer(0).init(period=_WDT_TIMEOUT_MS // 4, callback=lambda _t: wdt.feed())

@@ -1,5 +1,10 @@
-# Event kinds and levels: small ints on the device, names at the edges
-# (sim JSON, session log, host database). One home for both.
+# Event kinds and levels: small ints on the device, names at the edges (sim
+# JSON, session log, host database), and the fan-out that hands each event to
+# whoever listens (the session recorder; the simulator). One home for both.
+#
+#     events = Events()
+#     events.sinks.append(recorder.on_event)   # a bound method, made once
+#     events.emit(now_ms, OBSTACLE, STOP)      # allocates nothing
 from micropython import const
 
 OBSTACLE = const(1)
@@ -23,25 +28,10 @@ STOP = const(3)
 LEVEL_NAMES = ("", "caution", "warning", "stop")
 
 
-class EventLog:
-    """A preallocated ring of (t_ms, kind, level) events; emit() allocates nothing.
-
-    `sink`, when set (simulator, session recorder), is called for each event.
-    """
-
-    def __init__(self, capacity=64):
-        self.capacity = capacity
-        self.t_ms = [0] * capacity
-        self.kind = bytearray(capacity)
-        self.level = bytearray(capacity)
-        self.count = 0  # total ever emitted; index = count % capacity
-        self.sinks = []
+class Events:
+    def __init__(self):
+        self.sinks = []  # fn(t_ms, kind, level), called in order
 
     def emit(self, t_ms, kind, level=0):
-        i = self.count % self.capacity
-        self.t_ms[i] = t_ms
-        self.kind[i] = kind
-        self.level[i] = level
-        self.count += 1
         for sink in self.sinks:
             sink(t_ms, kind, level)

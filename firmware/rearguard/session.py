@@ -1,27 +1,46 @@
-# The session recorder: while a run is on, it accumulates the summary (times,
-# steps, distance, alerts per level, closest approach, minimum TTC, stumbles,
-# falls, blind / too-fast time, valid-range share, battery) and a bounded event
-# log, checkpoints it to flash every 30 s and writes the finished session.
-# Whether a run is on is decided elsewhere (button, running/stillness: issue 5).
+# Sessions (runs): when one starts, pauses and ends (SessionControl), and what
+# it records (SessionKeeper): times, steps, distance, alerts per level,
+# closest approach, minimum TTC, stumbles, falls, blind and too-fast time,
+# valid-range share, battery, and a bounded event log, checkpointed to flash
+# every 30 s and written as a session file when the run ends. Also the one
+# home of the wall clock (the RTC as the host set it).
 #
-#     keeper = SessionKeeper(store, profile, "esp32_devkitc", app.log)
-#     keeper.start(now_ms); app.tick(now_ms) -> keeper.update(now_ms, app)
-#     keeper.stop(now_ms)               # -> store.save(...)
+#     keeper = SessionKeeper(store, profile, board.NAME, hw.battery, events)
+#     control = SessionControl(profile, keeper, arbiter)
+#     keeper.update(now_ms, body, obstacle)          # every tick: counters only
+#     control.update(now_ms, button_press, body)     # every tick: start / pause / stop
+#
+# Button (drivers/button.py debounces it):
+#   short press: start a session (one blip); during the fall alarm it means
+#       "I am fine" and silences it; inside a session it answers with one
+#       blip, so the runner can check that a run is being recorded.
+#   long press (held 1.5 s): end the session (two blips, felt while still
+#       holding). A knock while running cannot end a run.
+# Automatically (times from the athlete profile):
+#   running for session_start_ms (4 s) starts a session (one blip);
+#   standing still for session_pause_ms (10 s) pauses it (no steps, no
+#       moving time), moving again resumes it;
+#   standing still for session_end_ms (2 min) ends it (two blips).
+# After a long press ends a run, running does not start a new one until the
+# runner has stood still once: stopping by hand while still jogging must stick.
 import time
 from time import ticks_add, ticks_diff
 
 from micropython import const
 
-from rearguard import VERSION, events, protocol
+from rearguard import VERSION, events, haptics, sessionfile
+from rearguard.drivers.button import LONG, SHORT
 from rearguard.profile import PROFILE_VERSION
-from rearguard.sensing.body import NEAR_FALL_WINDOW_MS
 
-CHECKPOINT_MS = const(30000)
-FIRST_CHECKPOINT_MS = const(2000)  # so even a short interrupted run is recovered
+_CHECKPOINT_MS = const(30000)
+_FIRST_CHECKPOINT_MS = const(2000)  # so even a short interrupted run is recovered
+# A fall is confirmed within this after the stumble that announced it.
+_NEAR_FALL_WINDOW_MS = const(8000)
 # time.time() counts from 2000-01-01 on the ESP32; below 2020 the clock was never set.
 _EPOCH_2000 = const(946684800)
 _CLOCK_VALID_S = const(631152000)  # 2020-01-01 in the 2000 epoch
-_MAX_I32 = const(0x3FFFFFFF)  # small-int ceiling on MicroPython: "none yet"
+_NOT_YET = const(0x3FFFFFFF)  # the largest small int: "no closest approach yet"
+_NO_BATTERY = const(-1)
 
 
 def rtc_seconds():
@@ -40,25 +59,31 @@ def wall_clock_unix():
     return now + _EPOCH_2000 if now else 0
 
 
+def set_wall_clock(rtc, unix_s):
+    """Set the RTC from UTC seconds since 1970 (the host's TIME request)."""
+    if unix_s < _EPOCH_2000:
+        raise ValueError("time before 2000")
+    t = time.gmtime(unix_s - _EPOCH_2000)  # (y, mo, d, h, mi, s, wd, yd)
+    rtc.datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0))
+
+
 class SessionKeeper:
-    def __init__(self, store, profile, board_name, log):
+    def __init__(self, store, profile, board_name, battery, events_):
         self.store = store
         self.profile = profile
         self.board_name = board_name
-        self.log = log
+        self.battery = battery  # drivers/board_io.Battery: read at start and stop
+        self.events = events_
         self.active = False
         self.session_id = 0
         self.low_storage = False  # flash full: recording goes on in RAM
-        self.app = None  # picked up at the first update (the constructor cannot have it)
-        self.battery = None  # app.hw.battery
-        cap = protocol.MAX_EVENTS
+        cap = sessionfile.MAX_EVENTS
         self.ev_t = [0] * cap
         self.ev_kind = bytearray(cap)
         self.ev_level = bytearray(cap)
-        self.alerts = [0, 0, 0, 0]
+        self.alerts = [0, 0, 0, 0]  # entries per obstacle level, [0] unused
         self._reset(0)
-        self._sink = self.on_event  # bound once: emit() must not allocate
-        log.sinks.append(self._sink)
+        events_.sinks.append(self.on_event)  # bound once: emit() must not allocate
 
     def _reset(self, now_ms):
         self.start_ms = now_ms
@@ -69,91 +94,82 @@ class SessionKeeper:
         self.moving_ms = 0
         self.distance_mm = 0
         self.distance_um = 0  # remainder below 1 mm, keeps ints small
-        alerts = self.alerts  # by level, [0] unused; reset in place: start() allocates nothing
-        for level in range(4):
-            alerts[level] = 0
+        for level in range(4):  # in place: start() allocates nothing
+            self.alerts[level] = 0
         self.last_level = events.NONE
-        self.closest_mm = _MAX_I32
-        self.min_ttc_ms = _MAX_I32
+        self.closest_mm = _NOT_YET
+        self.min_ttc_ms = _NOT_YET
         self.stumbles = 0
         self.stumble_ms = 0
         self.falls = 0
         self.blind_ms = 0
         self.too_fast_ms = 0
         self.valid_ms = 0
-        self.battery_start_mv = -1  # read at the first tick with a battery
+        self.battery_start_mv = _NO_BATTERY
         self.battery_end_mv = 0
         self.ev_count = 0
         self.ev_dropped = 0
-        self.recovered = False
         self.paused = False
         self.paused_ms = 0  # standing still long enough to pause: not part of the run
 
-    # --- decisions from the balance work (issue 5) -------------------------
+    # --- start, pause, stop (from SessionControl, between counters) ----------
     def start(self, now_ms):
         if self.active:
             return
         self._reset(now_ms)
         self.active = True
         self.session_id = self.store.new_session_id() if self.store is not None else 0
-        # The first checkpoint comes early, then one every CHECKPOINT_MS.
-        self.last_ckp_ms = ticks_add(now_ms, FIRST_CHECKPOINT_MS - CHECKPOINT_MS)
-        self.log.emit(now_ms, events.SESSION_START)  # logged through on_event
+        self.battery_start_mv = self.battery.read_mv()
+        # The first checkpoint comes early, then one every _CHECKPOINT_MS.
+        self.last_ckp_ms = ticks_add(now_ms, _FIRST_CHECKPOINT_MS - _CHECKPOINT_MS)
+        self.events.emit(now_ms, events.SESSION_START)  # logged through on_event
 
     def pause(self, now_ms):
-        # The activity control (issue 5) pauses a run while the runner stands still.
         if self.active and not self.paused:
-            self.update(now_ms, None)
+            self._close_interval(now_ms)
             self.paused = True
 
     def resume(self, now_ms):
         if self.active and self.paused:
-            self.update(now_ms, None)
+            self._close_interval(now_ms)
             self.paused = False
 
     def stop(self, now_ms):
         if not self.active:
             return
-        self.update(now_ms, None)
-        if self.battery is not None:
-            self.battery_end_mv = self.battery.read_mv()
-        self.log.emit(now_ms, events.SESSION_END)  # the summary is complete when this is seen
+        self._close_interval(now_ms)
+        self.battery_end_mv = self.battery.read_mv()
+        self.events.emit(now_ms, events.SESSION_END)  # the summary is complete when this is seen
         self.active = False
         if self.store is not None:
-            blob = self.encode(now_ms, 0)
-            self.store.save(self.session_id, blob)
+            self.store.save(self.session_id, self.encode(now_ms, 0))
             self.low_storage = self.store.low_storage
 
-    def shutdown(self, now_ms):
-        # Ctrl-C, low battery: the run ends as a finished session.
-        self.stop(now_ms)
+    def _close_interval(self, now_ms):
+        # Between ticks: the time since the last tick's counters belongs to
+        # the state the session was in (moving time is counted per tick).
+        if self.paused:
+            self.paused_ms += ticks_diff(now_ms, self.last_ms)
+        self.last_ms = now_ms
 
     # --- every tick: counters only, nothing allocated ------------------------
-    def update(self, now_ms, app):
-        if app is None:
-            app = self.app  # pause/resume/stop between ticks: count up to now with the last one
-        elif self.app is None:
-            self.app = app
-            self.battery = app.hw.battery
+    def update(self, now_ms, body, obstacle):
         if not self.active:
             return
         dt = ticks_diff(now_ms, self.last_ms)
         self.last_ms = now_ms
         if self.paused:
             self.paused_ms += dt
-        elif app is not None and dt > 0:
-            self._count(dt, app)
-        if self.store is not None and ticks_diff(now_ms, self.last_ckp_ms) >= CHECKPOINT_MS:
+        elif dt > 0:
+            self._count_body(dt, body)
+            self._count_obstacle(dt, obstacle)
+        if self.store is not None and ticks_diff(now_ms, self.last_ckp_ms) >= _CHECKPOINT_MS:
             self.last_ckp_ms = now_ms
             self.checkpoint(now_ms)
 
-    def _count(self, dt, app):
-        body = app.body
-        obstacle = app.obstacle
+    def _count_body(self, dt, body):
         if body.moving:
             self.moving_ms += dt
-        if self.battery_start_mv < 0 and self.battery is not None:
-            self.battery_start_mv = self.battery.read_mv()
         if self.start_steps < 0:
             self.start_steps = body.steps
         self.steps = body.steps - self.start_steps
@@ -164,6 +180,8 @@ class SessionKeeper:
             self.distance_mm += mm
             um -= mm * 1000
         self.distance_um = um
+
+    def _count_obstacle(self, dt, obstacle):
         level = obstacle.level
         if level != self.last_level:
             if level > self.last_level:
@@ -179,7 +197,7 @@ class SessionKeeper:
             self.blind_ms += dt
         if obstacle.too_fast:
             self.too_fast_ms += dt
-        if app.hw.tof.ok and app.hw.tof.status == 0:
+        if obstacle.range_valid:
             self.valid_ms += dt
 
     # --- events (rare) ------------------------------------------------------
@@ -193,13 +211,13 @@ class SessionKeeper:
             self.falls += 1
             # A fall announces itself with a stumble (the pre-impact buzz); the
             # summary's stumbles are near-falls, so that one is not counted twice.
-            if self.stumbles and ticks_diff(t_ms, self.stumble_ms) <= NEAR_FALL_WINDOW_MS:
+            if self.stumbles and ticks_diff(t_ms, self.stumble_ms) <= _NEAR_FALL_WINDOW_MS:
                 self.stumbles -= 1
-        self.log_event(t_ms, kind, level)
+        self._log(t_ms, kind, level)
 
-    def log_event(self, t_ms, kind, level):
+    def _log(self, t_ms, kind, level):
         i = self.ev_count
-        if i >= protocol.MAX_EVENTS:
+        if i >= sessionfile.MAX_EVENTS:
             self.ev_dropped += 1
             return
         self.ev_t[i] = ticks_diff(t_ms, self.start_ms)
@@ -209,41 +227,133 @@ class SessionKeeper:
 
     # --- flash ----------------------------------------------------------------
     def checkpoint(self, now_ms):
-        ok = self.store.checkpoint(self.encode(now_ms, protocol.FLAG_CHECKPOINT))
-        if not ok:
+        if not self.store.checkpoint(self.encode(now_ms, sessionfile.FLAG_CHECKPOINT)):
             self.low_storage = True
 
-    def summary(self, now_ms):
-        """Summary values in protocol.SUMMARY_FIELDS order."""
-        elapsed = ticks_diff(now_ms, self.start_ms)
-        duration = elapsed - self.paused_ms
+    def duration_ms(self, now_ms):
+        """Time in the session so far, pauses left out."""
+        duration = ticks_diff(now_ms, self.start_ms) - self.paused_ms
         if self.paused:
             duration -= ticks_diff(now_ms, self.last_ms)
+        return duration
+
+    def summary(self, now_ms):
+        """Summary values in sessionfile.SUMMARY_FIELDS order."""
+        duration = self.duration_ms(now_ms)
         moving = self.moving_ms
         cadence = self.steps * 60000 // moving if moving > 0 else 0
         valid_pm = self.valid_ms * 1000 // duration if duration > 0 else 0
-        flags = 0
         # The clock is read here, not at start(): start() runs inside a tick and
         # time.time() may allocate on some ports. Same answer to the second.
         rtc_s = rtc_seconds()
-        start_unix_s = rtc_s - elapsed // 1000 + _EPOCH_2000 if rtc_s else 0
-        if start_unix_s:
-            flags |= protocol.FLAG_CLOCK_KNOWN
+        elapsed_s = ticks_diff(now_ms, self.start_ms) // 1000
+        start_unix_s = rtc_s - elapsed_s + _EPOCH_2000 if rtc_s else 0
+        flags = sessionfile.FLAG_CLOCK_KNOWN if start_unix_s else 0
         if self.low_storage:
-            flags |= protocol.FLAG_LOW_STORAGE
+            flags |= sessionfile.FLAG_LOW_STORAGE
         return [
             self.session_id, flags, self.store.boot & 0xFFFF if self.store is not None else 0,
             start_unix_s, self.start_ms, duration, moving, self.steps, min(cadence, 0xFFFF),
-            self.distance_mm, self.alerts[1], self.alerts[2], self.alerts[3],
-            -1 if self.closest_mm == _MAX_I32 else self.closest_mm,
-            -1 if self.min_ttc_ms == _MAX_I32 else self.min_ttc_ms,
-            self.stumbles, self.falls, self.blind_ms, self.too_fast_ms, min(valid_pm, 1000),
-            max(0, self.battery_start_mv), self.battery_end_mv, PROFILE_VERSION,
-            self.profile.version & 0xFFFF, min(self.ev_dropped, 0xFFFF),
+            self.distance_mm, self.alerts[events.CAUTION], self.alerts[events.WARNING],
+            self.alerts[events.STOP], _none_if_not_yet(self.closest_mm),
+            _none_if_not_yet(self.min_ttc_ms), self.stumbles, self.falls, self.blind_ms,
+            self.too_fast_ms, min(valid_pm, 1000), max(0, self.battery_start_mv),
+            self.battery_end_mv, PROFILE_VERSION, self.profile.version & 0xFFFF,
+            min(self.ev_dropped, 0xFFFF),
         ]
 
     def encode(self, now_ms, extra_flags):
         values = self.summary(now_ms)
         values[1] |= extra_flags
         evs = [(self.ev_t[i], self.ev_kind[i], self.ev_level[i]) for i in range(self.ev_count)]
-        return protocol.encode_session(values, evs, VERSION, self.board_name)
+        return sessionfile.encode(values, evs, VERSION, self.board_name)
+
+
+def _none_if_not_yet(value):
+    return -1 if value == _NOT_YET else value
+
+
+class SessionControl:
+    def __init__(self, profile, keeper, arbiter):
+        self.profile = profile
+        self.keeper = keeper
+        self.arbiter = arbiter
+        self.paused = False
+        self.forced = False  # keep_active(): no automatic pause or end
+        self._running_since = 0
+        self._was_running = False
+        self._still_since = 0
+        self._was_moving = True  # stillness is timed from the first tick
+        self._auto_blocked = False
+        self._started = False
+
+    def keep_active(self, now_ms):
+        """A session from now on, without automatic pause or end (replay --active)."""
+        self.forced = True
+        self.keeper.start(now_ms)
+
+    def update(self, now_ms, press, body):
+        """`press`: the button's report this tick (drivers/button.py)."""
+        keeper = self.keeper
+        if not self._started:
+            self._started = True
+            self._still_since = now_ms
+        if press == SHORT:
+            if body.fallen:
+                body.acknowledge()
+            elif not keeper.active:
+                self._start(now_ms)
+            else:
+                self.arbiter.request_blip(haptics.BLIP_START)
+        elif press == LONG and keeper.active:
+            self._stop(now_ms)
+            self._auto_blocked = True
+        self._follow_gait(now_ms, body)
+        body.session_active = keeper.active
+
+    def _still_ms(self, now_ms, body):
+        # How long the runner has stood still (0 while moving).
+        if body.moving:
+            self._was_moving = True
+            return 0
+        if self._was_moving:
+            self._was_moving = False
+            self._still_since = now_ms
+        return ticks_diff(now_ms, self._still_since)
+
+    def _follow_gait(self, now_ms, body):
+        if body.running and not self._was_running:
+            self._running_since = now_ms
+        self._was_running = body.running
+        if body.moving and self.paused:
+            self._resume(now_ms)
+        still_ms = self._still_ms(now_ms, body)
+        profile = self.profile
+        if still_ms >= profile.session_pause_ms:
+            self._auto_blocked = False
+        if not self.keeper.active:
+            if (body.running and not self._auto_blocked
+                    and ticks_diff(now_ms, self._running_since) >= profile.session_start_ms):
+                self._start(now_ms)
+        elif self.forced or body.fallen:
+            pass  # a runner lying after a fall is not "done running"
+        elif still_ms >= profile.session_end_ms:
+            self._stop(now_ms)
+        elif still_ms >= profile.session_pause_ms and not self.paused:
+            self.paused = True
+            self.keeper.pause(now_ms)
+
+    def _resume(self, now_ms):
+        self.paused = False
+        self.keeper.resume(now_ms)
+
+    def _start(self, now_ms):
+        self.paused = False
+        self.keeper.start(now_ms)
+        self.arbiter.request_blip(haptics.BLIP_START)
+
+    def _stop(self, now_ms):
+        self.paused = False
+        self.forced = False
+        self.keeper.stop(now_ms)
+        self.arbiter.request_blip(haptics.BLIP_STOP)

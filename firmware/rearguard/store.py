@@ -12,14 +12,72 @@
 # unsynced one never is - it stays in RAM (still listed and served to the
 # host) and `low_storage` is raised until there is room again.
 #
-#     store = Store(flash.mount()); store.mount()
+# The flash is the `os` module main.py injects (LittleFS on the board) or any
+# object with its file functions; the simulator's virtual flash is one.
+#
+#     store = open_store(os)                     # None if the flash is unusable
 #     store.save(session_id, blob); store.mark_synced(session_id)
-from rearguard import protocol
+import errno
 
-CHECKPOINT = "run.ckp"
-META = "meta"
-PROFILE = "profile"
-MARGIN_BLOCKS = 2  # copy-on-write metadata and the .tmp twin while renaming
+from micropython import const
+
+from rearguard import sessionfile
+
+ROOT = "/rg"
+_CHECKPOINT = "run.ckp"
+_META = "meta"
+_PROFILE = "profile"
+_MARGIN_BLOCKS = const(2)  # copy-on-write metadata and the .tmp twin while renaming
+# A session's entry: [size, crc (the file's CRC-32 trailer), synced, blob or None (RAM-only)]
+_SIZE = const(0)
+_CRC = const(1)
+_SYNCED = const(2)
+_RAM_BLOB = const(3)
+
+
+class Flash:
+    """Whole-file reads and writes, rename and free space in one folder.
+
+    `fs`: the `os` module on a board (files opened with the builtin `open`),
+    or an object with the same file functions and an `open` of its own."""
+
+    def __init__(self, fs, root=ROOT):
+        self.os = fs
+        self.open = getattr(fs, "open", open)
+        self.root = root
+        try:
+            fs.mkdir(root)
+        except OSError as e:
+            if e.args[0] != errno.EEXIST:
+                raise
+
+    def path(self, name):
+        return self.root + "/" + name
+
+    def names(self):
+        return self.os.listdir(self.root)
+
+    def read(self, name):
+        with self.open(self.path(name), "rb") as f:
+            return f.read()
+
+    def write(self, name, data):
+        # Not atomic by itself: the store writes to a temporary name and renames.
+        with self.open(self.path(name), "wb") as f:
+            f.write(data)
+
+    def rename(self, old, new):
+        self.os.rename(self.path(old), self.path(new))
+
+    def remove(self, name):
+        self.os.remove(self.path(name))
+
+    def block_size(self):
+        return self.os.statvfs(self.root)[0]
+
+    def free_bytes(self):
+        st = self.os.statvfs(self.root)
+        return st[0] * st[3]
 
 
 def _name(session_id, ext):
@@ -38,7 +96,7 @@ class Store:
         self.flash = flash
         self.boot = 0
         self.next_id = 1
-        self.sessions = {}  # id -> [size, crc (the file's CRC-32 trailer), synced, blob_or_None (RAM-only)]
+        self.sessions = {}  # id -> [_SIZE, _CRC, _SYNCED, _RAM_BLOB]
         self.problems = []  # messages for the console and the sync handshake
         self.low_storage = False
 
@@ -59,20 +117,20 @@ class Store:
             session_id, ext = parsed
             blob = self._checked(name, session_id)
             if blob is not None:
-                self.sessions[session_id] = [len(blob), protocol.check_session(blob)[1],
+                self.sessions[session_id] = [len(blob), sessionfile.check(blob)[1],
                                              ext == "syn", None]
             self.next_id = max(self.next_id, session_id + 1)
-        if CHECKPOINT in names:
+        if _CHECKPOINT in names:
             self._recover()
         self.boot += 1
         self._write_meta()
         return self.problems
 
     def _read_meta(self, names):
-        if META not in names:
+        if _META not in names:
             return
         try:
-            boot, next_id = flash_ints(self.flash.read(META))
+            boot, next_id = flash_ints(self.flash.read(_META))
             self.boot, self.next_id = boot, next_id
         except (OSError, ValueError):
             self.problems.append("session counter unreadable; rebuilt from the files")
@@ -80,9 +138,9 @@ class Store:
     def _checked(self, name, session_id):
         try:
             blob = self.flash.read(name)
-            if protocol.check_session(blob)[0] == session_id:
+            if sessionfile.check(blob)[0] == session_id:
                 return blob
-        except protocol.ProtocolError:
+        except sessionfile.SessionFileError:
             pass
         except OSError:
             pass
@@ -92,23 +150,23 @@ class Store:
 
     def _recover(self):
         try:
-            blob = self.flash.read(CHECKPOINT)
-            session_id = protocol.check_session(blob)[0]
-        except (OSError, protocol.ProtocolError):
+            blob = self.flash.read(_CHECKPOINT)
+            session_id = sessionfile.check(blob)[0]
+        except (OSError, sessionfile.SessionFileError):
             self.problems.append("checkpoint of the interrupted session is corrupt; set aside")
-            self._quietly(self.flash.rename, CHECKPOINT, "run.bad")
+            self._quietly(self.flash.rename, _CHECKPOINT, "run.bad")
             return
         self.next_id = max(self.next_id, session_id + 1)
         if session_id not in self.sessions:
-            blob = protocol.restamp(blob, protocol.FLAG_RECOVERED, protocol.FLAG_CHECKPOINT)
+            blob = sessionfile.restamp(blob, sessionfile.FLAG_RECOVERED, sessionfile.FLAG_CHECKPOINT)
             self.problems.append("session %d was interrupted; recovered from its checkpoint" % session_id)
             if not self.save(session_id, blob):
                 return  # kept in RAM; the checkpoint stays until it is written
-        self._quietly(self.flash.remove, CHECKPOINT)
+        self._quietly(self.flash.remove, _CHECKPOINT)
 
     def _write_meta(self):
         data = ("%d %d\n" % (self.boot, self.next_id)).encode()
-        return self._write_atomic(META, data, False)
+        return self._write_atomic(_META, data, False)
 
     # --- sessions ----------------------------------------------------------
     def new_session_id(self):
@@ -119,16 +177,16 @@ class Store:
 
     def checkpoint(self, blob):
         """Persist the running session's state; False if flash is full."""
-        return self._write_atomic(CHECKPOINT, blob, True)
+        return self._write_atomic(_CHECKPOINT, blob, True)
 
     def save(self, session_id, blob):
         """Store a finished session. False: no room - it stays in RAM."""
-        entry = [len(blob), protocol.check_session(blob)[1], False, None]
+        entry = [len(blob), sessionfile.check(blob)[1], False, None]
         if self._write_atomic(_name(session_id, "rgs"), blob, True):
             self.sessions[session_id] = entry
-            self._quietly(self.flash.remove, CHECKPOINT)
+            self._quietly(self.flash.remove, _CHECKPOINT)
             return True
-        entry[3] = bytes(blob)
+        entry[_RAM_BLOB] = bytes(blob)
         self.sessions[session_id] = entry
         self.low_storage = True
         return False
@@ -138,9 +196,9 @@ class Store:
         entry = self.sessions.get(session_id)
         if entry is None:
             return None
-        if entry[3] is not None:
-            return entry[3]
-        name = _name(session_id, "syn" if entry[2] else "rgs")
+        if entry[_RAM_BLOB] is not None:
+            return entry[_RAM_BLOB]
+        name = _name(session_id, "syn" if entry[_SYNCED] else "rgs")
         blob = self._checked(name, session_id)
         if blob is None:
             del self.sessions[session_id]
@@ -148,44 +206,44 @@ class Store:
 
     def listing(self):
         """[(id, size, crc, synced)] sorted by id."""
-        return [(sid, e[0], e[1], e[2]) for sid, e in sorted(self.sessions.items())]
+        return [(sid, e[_SIZE], e[_CRC], e[_SYNCED]) for sid, e in sorted(self.sessions.items())]
 
     def unsynced_count(self):
-        return sum(1 for e in self.sessions.values() if not e[2])
+        return sum(1 for e in self.sessions.values() if not e[_SYNCED])
 
     def mark_synced(self, session_id):
         """The host has the session durably. False if the id is unknown."""
         entry = self.sessions.get(session_id)
         if entry is None:
             return False
-        if entry[2]:
+        if entry[_SYNCED]:
             return True
-        if entry[3] is not None:
+        if entry[_RAM_BLOB] is not None:
             del self.sessions[session_id]  # RAM-only: the host's copy is the copy
         else:
             self.flash.rename(_name(session_id, "rgs"), _name(session_id, "syn"))
-            entry[2] = True
+            entry[_SYNCED] = True
         self._flush_ram()
         return True
 
     def _flush_ram(self):
         # Room may have appeared (a synced session can now go): write RAM-only ones.
         for session_id, entry in sorted(self.sessions.items()):
-            if entry[3] is not None:
-                if self._write_atomic(_name(session_id, "rgs"), entry[3], True):
-                    entry[3] = None
-        self.low_storage = any(e[3] is not None for e in self.sessions.values())
+            if entry[_RAM_BLOB] is not None:
+                if self._write_atomic(_name(session_id, "rgs"), entry[_RAM_BLOB], True):
+                    entry[_RAM_BLOB] = None
+        self.low_storage = any(e[_RAM_BLOB] is not None for e in self.sessions.values())
 
     # --- the athlete profile survives reboots too ------------------------------
     def save_profile(self, profile):
         lines = ["%s %d" % item for item in profile.items()]
         lines.append("_edits %d" % profile.version)
-        return self._write_atomic(PROFILE, "\n".join(lines).encode(), True)
+        return self._write_atomic(_PROFILE, "\n".join(lines).encode(), True)
 
     def load_profile(self, profile):
         """Apply the saved profile; a bad line is reported and skipped."""
         try:
-            text = self.flash.read(PROFILE).decode()
+            text = self.flash.read(_PROFILE).decode()
         except (OSError, ValueError):
             return
         edits = profile.version
@@ -209,11 +267,11 @@ class Store:
     # --- space and atomic writes -------------------------------------------
     def _make_room(self, size):
         block = self.flash.block_size()
-        need = (-(-size // block) + MARGIN_BLOCKS) * block
+        need = (-(-size // block) + _MARGIN_BLOCKS) * block
         while self.free_bytes() < need:
             oldest = None
             for session_id, entry in sorted(self.sessions.items()):
-                if entry[2] and entry[3] is None:
+                if entry[_SYNCED] and entry[_RAM_BLOB] is None:
                     oldest = session_id
                     break
             if oldest is None:
@@ -248,11 +306,15 @@ def flash_ints(data):
     return int(words[0]), int(words[1])
 
 
-def open_store(flash_module):
-    """Mount the session store at boot; problems are printed for the developer.
-    None if the flash itself is unusable (the clip still protects the runner)."""
+def open_store(fs):
+    """Mount the session store at boot on `fs` (see Flash); problems are
+    printed for the developer. None if the flash itself is unusable (the clip
+    still protects the runner)."""
+    if fs is None:
+        print("rearguard: no flash filesystem; sessions are not kept")
+        return None
     try:
-        store = Store(flash_module.mount())
+        store = Store(Flash(fs))
         for problem in store.mount():
             print("rearguard: " + problem)
         return store

@@ -1,66 +1,63 @@
 # The sync server: answers the desktop tool over the USB serial console while
-# the firmware runs, a bounded slice of work per tick (docs/protocol.md).
+# the firmware runs, a bounded slice of work per poll (docs/protocol.md).
+# Imported only once a host's first frame arrives (console.HostWatch).
 #
-#     server = SyncServer(ConsoleLink(), app, store, machine.RTC(), "240ac45a1001")
-#     app.sync = server        # app.serve(now) -> server.poll(now) between ticks
+#     server = SyncServer(link, hw, store, keeper, profile)
+#     server.poll(now_ms)        # between ticks
 #
-# Per poll: at most READ_PER_POLL bytes read, one request handled, one frame
-# written. Frames are printable ASCII lines, so Ctrl-C still reaches the REPL
-# (MicroPython intercepts 0x03 before stdin) and anything else on the console
-# (prints, the REPL banner) is simply not a frame to the host.
+# Per poll: at most _READ_PER_POLL bytes read, one request handled, one frame
+# written.
 import binascii
-import time
 from time import ticks_add, ticks_diff
 
 from micropython import const
 
-from rearguard import VERSION, protocol
+from rearguard import VERSION, sessionfile
 from rearguard.profile import FIELDS
-from rearguard.session import wall_clock_unix
+from rearguard.protocol import (
+    ACK_MAX_IDS,
+    CHUNK,
+    E_ARGUMENT,
+    E_COMMAND,
+    E_FRAME,
+    E_NO_SESSION,
+    E_STORAGE,
+    E_VALUE,
+    E_VERSION,
+    GET_MAX_IDS,
+    LIST_PER_FRAME,
+    MAX_LINE,
+    PROTOCOL_VERSION,
+    SMALL_CHUNK,
+    ProtocolError,
+    encode_frame,
+    parse_frame,
+    parse_uint,
+)
+from rearguard.session import set_wall_clock, wall_clock_unix
 
-READ_PER_POLL = const(128)
-LIST_PER_FRAME = const(8)
-ACK_MAX_IDS = const(32)
-GET_MAX_IDS = const(16)
-SMALL_CHUNK = const(72)  # during a run: a frame fits the UART FIFO, the tick never blocks
-_EPOCH_2000 = const(946684800)
+_READ_PER_POLL = const(128)
+_NEWLINE = const(10)
+_RETURN = const(13)
+_FRAME_START = const(64)  # '@'
 
 
-class ConsoleLink:
-    """The board's USB serial console: non-blocking reads of stdin through
-    select.poll, writes to stdout. `sys` and `select` are whatever the import
-    gives: the board's, or the simulator's pseudo-terminal stand-ins."""
-
-    def __init__(self):
-        import select
-        import sys
-
-        self.stdin = sys.stdin.buffer  # bytes, no decoding: a frame is checked byte by byte
-        self.stdout = sys.stdout.buffer
-        self.poller = select.poll()
-        self.poller.register(sys.stdin, select.POLLIN)
-        self.one = bytearray(1)
-
-    def read_byte(self):
-        # ipoll() reuses its result tuple: an idle poll allocates nothing.
-        for _ready in self.poller.ipoll(0):
-            if self.stdin.readinto(self.one) == 1:
-                return self.one[0]
-        return -1
-
-    def write(self, data):
-        self.stdout.write(data)
+def _nargs(args, lo, hi):
+    if not lo <= len(args) <= hi:
+        raise ProtocolError("wrong number of arguments", E_ARGUMENT)
 
 
 class SyncServer:
-    def __init__(self, link, app, store, rtc, device_id, baud=115200):
+    def __init__(self, link, hw, store, keeper, profile):
+        """`hw`: the clip's identity and parts (board_name, uid, battery, rtc);
+        `keeper`: the session recorder (is a run on?)."""
         self.link = link
-        self.app = app
+        self.hw = hw
         self.store = store
-        self.rtc = rtc
-        self.device_id = device_id
-        self.baud = baud
-        self.line = bytearray(protocol.MAX_LINE)
+        self.keeper = keeper
+        self.profile = profile
+        self.baud = 115200  # paces the stream (the USB bridge's UART)
+        self.line = bytearray(MAX_LINE)
         self.n = 0
         self.overflow = False
         self.busy_until = 0  # when the last frame has left the wire (ticks_ms)
@@ -74,20 +71,25 @@ class SyncServer:
         self.stream_seq = 0
         self.stream_off = 0
 
+    def begin_frame(self):
+        """The watch has already read the '@' that starts the first frame."""
+        self.line[0] = _FRAME_START
+        self.n = 1
+
     # --- between ticks ------------------------------------------------------
     def poll(self, now_ms):
         link = self.link
-        for _ in range(READ_PER_POLL):
+        for _ in range(_READ_PER_POLL):
             b = link.read_byte()
             if b < 0:
                 break
-            if b == 10:  # '\n': one request per poll at most
+            if b == _NEWLINE:  # one request per poll at most
                 if self.n and not self.overflow:
                     self._request(bytes(self.line[: self.n]), now_ms)
                 self.n = 0
                 self.overflow = False
                 break
-            if b == 13:
+            if b == _RETURN:
                 continue
             if self.n < len(self.line):
                 self.line[self.n] = b
@@ -98,28 +100,28 @@ class SyncServer:
             self._send_chunk(now_ms)
 
     def _send(self, seq, text, now_ms):
-        frame = protocol.encode_frame(seq, text)
+        frame = encode_frame(seq, text)
         self.link.write(frame)
         # 10 bits a byte on the UART: pace the stream so a write finds the FIFO empty.
         self.busy_until = ticks_add(now_ms, len(frame) * 10000 // self.baud)
 
     # --- requests -------------------------------------------------------------
     def _request(self, line, now_ms):
-        if line[0] != 64:  # not '@': console noise, ignored
+        if line[0] != _FRAME_START:  # console noise, ignored
             return
         self._stop_stream()  # any new request ends a running transfer
         try:
-            seq, words = protocol.parse_frame(line)
-        except protocol.ProtocolError as e:
-            self._send(0, "ERR %d %s" % (protocol.E_FRAME, e.args[0]), now_ms)
+            seq, words = parse_frame(line)
+        except ProtocolError as e:
+            self._send(0, "ERR %d %s" % (E_FRAME, e.args[0]), now_ms)
             return
         self.requests += 1
         try:
             reply = self._dispatch(seq, words[0], words[1:], now_ms)
-        except protocol.ProtocolError as e:
+        except ProtocolError as e:
             reply = "ERR %d %s" % (e.code, e.args[0])
         except OSError:
-            reply = "ERR %d flash error" % protocol.E_STORAGE
+            reply = "ERR %d flash error" % E_STORAGE
         if reply is not None:
             self._send(seq, reply, now_ms)
 
@@ -135,47 +137,41 @@ class SyncServer:
         if cmd == "ACK":
             return self._ack(args)
         if cmd == "PGET":
-            return "OK " + " ".join("%s=%d" % (f[0], getattr(self.app.profile, f[0])) for f in FIELDS)
+            return "OK " + " ".join("%s=%d" % (f[0], getattr(self.profile, f[0])) for f in FIELDS)
         if cmd == "PSET":
             return self._pset(args)
-        raise protocol.ProtocolError("unknown command", protocol.E_COMMAND)
-
-    def _nargs(self, args, lo, hi):
-        if not lo <= len(args) <= hi:
-            raise protocol.ProtocolError("wrong number of arguments", protocol.E_ARGUMENT)
+        raise ProtocolError("unknown command", E_COMMAND)
 
     def _hello(self, args):
-        self._nargs(args, 0, 1)
-        if args and protocol.parse_uint(args[0]) != protocol.PROTOCOL_VERSION:
-            raise protocol.ProtocolError("device speaks protocol %d" % protocol.PROTOCOL_VERSION,
-                                         protocol.E_VERSION)
-        app = self.app
-        battery = app.hw.battery.read_mv() if app.hw.battery is not None else 0
+        _nargs(args, 0, 1)
+        if args and parse_uint(args[0]) != PROTOCOL_VERSION:
+            raise ProtocolError("device speaks protocol %d" % PROTOCOL_VERSION, E_VERSION)
+        hw = self.hw
         store = self.store
         return "OK proto=%d fw=%s board=%s uid=%s bat_mv=%d free=%d clock=%d sessions=%d " \
                "unsynced=%d running=%d low=%d bad=%d" % (
-                   protocol.PROTOCOL_VERSION, VERSION, app.board_name, self.device_id, battery,
-                   store.free_bytes(), wall_clock_unix(), len(store.sessions), store.unsynced_count(),
-                   1 if app.session.active else 0, 1 if store.low_storage else 0,
-                   len(store.problems))
+                   PROTOCOL_VERSION, VERSION, hw.board_name, hw.uid, hw.battery.read_mv(),
+                   store.free_bytes(), wall_clock_unix(), len(store.sessions),
+                   store.unsynced_count(), 1 if self.keeper.active else 0,
+                   1 if store.low_storage else 0, len(store.problems))
 
     def _time(self, args):
-        self._nargs(args, 1, 1)
-        unix_s = protocol.parse_uint(args[0])
-        if unix_s < _EPOCH_2000:
-            raise protocol.ProtocolError("time before 2000", protocol.E_ARGUMENT)
-        t = time.gmtime(unix_s - _EPOCH_2000)  # (y, mo, d, h, mi, s, wd, yd)
-        self.rtc.datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0))
+        _nargs(args, 1, 1)
+        unix_s = parse_uint(args[0])
+        try:
+            set_wall_clock(self.hw.rtc, unix_s)
+        except ValueError as e:  # before 2000
+            raise ProtocolError(e.args[0], E_ARGUMENT) from None
         return "OK %d" % wall_clock_unix()
 
     def _list(self, args):
-        self._nargs(args, 1, 2)
-        start = protocol.parse_uint(args[0])
+        _nargs(args, 1, 2)
+        start = parse_uint(args[0])
         entries = self.store.listing()
         if len(args) == 2:
             if args[1] != "u":
-                raise protocol.ProtocolError("filter must be u", protocol.E_ARGUMENT)
-            entries = [e for e in entries if not e[3]]  # only those not yet synced
+                raise ProtocolError("filter must be u", E_ARGUMENT)
+            entries = [e for e in entries if not e[3]]  # (id, size, crc, synced): unsynced only
         page = entries[start : start + LIST_PER_FRAME]
         nxt = start + len(page)
         words = ["OK", str(len(entries)), str(nxt) if nxt < len(entries) else "end"]
@@ -186,25 +182,28 @@ class SyncServer:
     def _get(self, seq, args, now_ms):
         # GET <id> <offset> [<more ids>...]: the sessions back to back, the first
         # from <offset> (resuming), the others from 0; each ends with END.
-        self._nargs(args, 2, GET_MAX_IDS + 1)
-        session_id = protocol.parse_uint(args[0])
-        offset = protocol.parse_uint(args[1])
-        queue = [protocol.parse_uint(w) for w in args[2:]]
+        _nargs(args, 2, GET_MAX_IDS + 1)
+        session_id = parse_uint(args[0])
+        offset = parse_uint(args[1])
+        queue = [parse_uint(w) for w in args[2:]]
         for sid in queue:
             if sid not in self.store.sessions:
-                raise protocol.ProtocolError("no session %d" % sid, protocol.E_NO_SESSION)
+                raise ProtocolError("no session %d" % sid, E_NO_SESSION)
         blob = self.store.read(session_id)
         if blob is None:
-            raise protocol.ProtocolError("no session %d" % session_id, protocol.E_NO_SESSION)
+            raise ProtocolError("no session %d" % session_id, E_NO_SESSION)
         if offset > len(blob):
-            raise protocol.ProtocolError("offset beyond the end", protocol.E_ARGUMENT)
+            raise ProtocolError("offset beyond the end", E_ARGUMENT)
+        self._stream(blob, queue, session_id, seq, offset)
+        self._send_chunk(now_ms)
+        return None  # the data frames and END are the reply
+
+    def _stream(self, blob, queue, session_id, seq, offset):
         self.stream_blob = blob
         self.stream_queue = queue
         self.stream_id = session_id
         self.stream_seq = seq
         self.stream_off = offset
-        self._send_chunk(now_ms)
-        return None  # the data frames and END are the reply
 
     def _send_chunk(self, now_ms):
         # One frame: "D id off data", or for the last piece "L id off data size crc"
@@ -215,15 +214,15 @@ class SyncServer:
         off = self.stream_off
         seq = self.stream_seq
         sid = self.stream_id
-        crc = protocol.check_session(blob)[1] if off + protocol.CHUNK >= len(blob) else 0
         if off >= len(blob):
+            crc = sessionfile.check(blob)[1]
             self._send(seq, "END %d %d %08x" % (sid, len(blob), crc), now_ms)
             self._next_in_queue(seq, now_ms)
             return
-        chunk = SMALL_CHUNK if self.app.session.active else protocol.CHUNK
-        data = blob[off : off + chunk]
+        data = blob[off : off + (SMALL_CHUNK if self.keeper.active else CHUNK)]
         b64 = binascii.b2a_base64(data)[:-1].decode()
         if off + len(data) >= len(blob):
+            crc = sessionfile.check(blob)[1]
             self._send(seq, "L %d %d %s %d %08x" % (sid, off, b64, len(blob), crc), now_ms)
             self._next_in_queue(seq, now_ms)
             return
@@ -237,51 +236,30 @@ class SyncServer:
             session_id = queue.pop(0)
             blob = self.store.read(session_id)
             if blob is None:  # set aside since the request (corrupt): say so, go on
-                self._send(seq, "ERR %d no session %d" % (protocol.E_NO_SESSION, session_id), now_ms)
+                self._send(seq, "ERR %d no session %d" % (E_NO_SESSION, session_id), now_ms)
                 continue
-            self.stream_blob = blob
-            self.stream_queue = queue
-            self.stream_id = session_id
-            self.stream_seq = seq
-            self.stream_off = 0
+            self._stream(blob, queue, session_id, seq, 0)
             return
 
     def _ack(self, args):
-        self._nargs(args, 1, ACK_MAX_IDS)
+        _nargs(args, 1, ACK_MAX_IDS)
         marked = 0
         for word in args:
-            if self.store.mark_synced(protocol.parse_uint(word)):
+            if self.store.mark_synced(parse_uint(word)):
                 marked += 1
         return "OK %d" % marked
 
     def _pset(self, args):
-        self._nargs(args, 2, 2)
+        _nargs(args, 2, 2)
         name = args[0]
         value = args[1]
         if not value.lstrip("-").isdigit() or len(value) > 9:
-            raise protocol.ProtocolError("value must be an integer", protocol.E_VALUE)
+            raise ProtocolError("value must be an integer", E_VALUE)
         try:
-            self.app.profile.set(name, int(value))
+            self.profile.set(name, int(value))
         except KeyError:
-            raise protocol.ProtocolError("no profile field %s" % name[:32], protocol.E_VALUE) from None
+            raise ProtocolError("no profile field %s" % name[:32], E_VALUE) from None
         except ValueError as e:
-            raise protocol.ProtocolError(e.args[0], protocol.E_VALUE) from None
-        self.store.save_profile(self.app.profile)
-        return "OK %s=%d" % (name, getattr(self.app.profile, name))
-
-
-def attach(app, store, machine):
-    """Serve sync on the console if there is one to serve on (main() calls this).
-    CPython's own stdin (a simulator run without a pseudo-terminal) has no
-    ipoll(): the clip then simply runs without sync."""
-    if store is None:
-        return None
-    try:
-        link = ConsoleLink()
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not hasattr(link.poller, "ipoll"):
-        return None
-    uid = binascii.hexlify(machine.unique_id()).decode()
-    app.sync = SyncServer(link, app, store, machine.RTC(), uid)
-    return app.sync
+            raise ProtocolError(e.args[0], E_VALUE) from None
+        self.store.save_profile(self.profile)
+        return "OK %s=%d" % (name, getattr(self.profile, name))

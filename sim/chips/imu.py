@@ -15,35 +15,22 @@ The source answers `imu_sample(now_us, period_us)` with (sample_t_us,
 (ax, ay, az mg, gx, gy, gz mdps)) in the device frame, or None.
 """
 
+from rearguard.drivers.axes import parse_axes  # the firmware's own parser: one home
 from sim.chips.regdev import RegisterDevice
 
 
-def parse_axes(axes):
-    """"+z+x+y" -> ((chip_index, sign), ...) for device x, y, z."""
-    if len(axes) != 6:
-        raise ValueError("IMU axes must look like +z+x+y, got %r" % axes)
-    out = []
-    for i in range(3):
-        sign = axes[2 * i]
-        name = axes[2 * i + 1]
-        if sign not in "+-" or name not in "xyz":
-            raise ValueError("IMU axes must look like +z+x+y, got %r" % axes)
-        out.append(("xyz".index(name), 1 if sign == "+" else -1))
-    if sorted(c for c, _s in out) != [0, 1, 2]:
-        raise ValueError("IMU axes %r must name each chip axis once" % axes)
-    return tuple(out)
-
-
 def device_to_chip(mapping, v):
+    """mapping: parse_axes()'s (index, sign) for device x, y, z."""
+    index, sign = mapping
     chip = [0.0, 0.0, 0.0]
     for i in range(3):
-        c, s = mapping[i]
-        chip[c] = s * v[i]
+        chip[index[i]] = sign[i] * v[i]
     return chip
 
 
 def chip_to_device(mapping, chip):
-    return [mapping[i][1] * chip[mapping[i][0]] for i in range(3)]
+    index, sign = mapping
+    return [sign[i] * chip[index[i]] for i in range(3)]
 
 
 class Imu(RegisterDevice):

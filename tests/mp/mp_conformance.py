@@ -37,13 +37,9 @@ def boot(ctrl_c_after_feeds=30, with_tof=True):
 
     mp_probe.rig(board, time.ticks_ms, with_tof)  # the chips follow the port's clock
     fake_machine.WDT.ctrl_c_after_feeds = ctrl_c_after_feeds
-    import rearguard.app
+    import main  # runs the tick loop until the fake WDT raises KeyboardInterrupt
 
-    booted = []
-    rearguard.app.on_boot = booted.append
-    import main  # noqa: F401  runs the tick loop until the fake WDT raises KeyboardInterrupt
-
-    app = booted[0]
+    app = main.app  # what main.py leaves in the REPL's namespace
     record({
         "ticks": app.ticks,
         "motor_duty": app.hw.motor.pwm.duty,

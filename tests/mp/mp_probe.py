@@ -1,7 +1,7 @@
 # The allocation probe, run under real MicroPython: builds the real App on fake
 # hardware (fake_machine + the virtual board's chip models, mpboard_chips, fed
 # from probe_trace.csv played in a loop on the probe's own clock) through
-# rearguard.hw.build, like main.py does on a board, then measures
+# rearguard.app.boot, as main.py does on a board, then measures
 #   heap_after_boot_bytes: gc.mem_alloc() after the app is built, less what the
 #       test harness (this module, the fakes, the trace) holds;
 #   the bytes allocated by `ticks` calls of the real app.tick() with the gc
@@ -25,12 +25,16 @@ REST = "rest of App.tick"
 
 
 class Clock:
-    """The probe's time: the `now` it passes to app.tick, read by the chips."""
+    """The probe's time: the `now` it passes to app.tick, read by the chips
+    (and, as `ticks_ms`, by the firmware's boot)."""
 
     def __init__(self, now_ms):
         self.now_ms = now_ms
 
     def ms(self):
+        return self.now_ms
+
+    def ticks_ms(self):
         return self.now_ms
 
 
@@ -87,18 +91,25 @@ def _counted(fn, arity, counts, i):
 
 
 def count_stages(app, stages, counts):
-    """Wrap the parts App.tick calls; returns the names of the wrapped ones.
+    """Wrap the parts App.tick calls; returns {name: (owner, method name)} of
+    the wrapped ones (uncount_stages puts the parts back).
     stages: (name, owner path from the app, method, number of arguments), from
     tools/bench_core.STAGES. A part the app does not have is skipped."""
-    names = []
+    wrapped = {}
     for i in range(len(stages)):
         name, path, method, arity = stages[i]
         owner = _owner(app, path)
         if owner is None or not hasattr(owner, method):
             continue
         setattr(owner, method, _counted(getattr(owner, method), arity, counts, i))
-        names.append(name)
-    return names
+        wrapped[name] = (owner, method)
+    return wrapped
+
+
+def uncount_stages(wrapped):
+    # The wrappers were instance attributes shadowing the class's methods.
+    for owner, method in wrapped.values():
+        delattr(owner, method)
 
 
 def measure_ticks(app, clock, world, ticks, totals):
@@ -141,21 +152,16 @@ def step_fakes(start_ms=-5000):
     _state["world"] = rig(board, clock.ms)
 
 
-def step_hw():
+def step_boot():
+    """The firmware's own boot (rearguard.app.boot) on the fakes, with its
+    session store on the interpreter's filesystem, as main.py boots a board."""
+    import os
+
     import board
 
-    from rearguard import hw as hardware
+    from rearguard.app import boot
 
-    _state["hw"] = hardware.build(board, fake_machine, _state["clock"].now_ms)
-
-
-def step_app():
-    import board
-
-    from rearguard.app import App
-    from rearguard.profile import Profile
-
-    _state["app"] = App(_state["hw"], Profile(), board.NAME, _state["clock"].now_ms)
+    _state["app"] = boot(board, fake_machine, _state["clock"], os)
 
 
 def heap_figures(marks):
@@ -171,6 +177,10 @@ def heap_figures(marks):
 def step_ticks(marks, warmup, ticks, stages):
     heap_after_boot, heap_parts = heap_figures(marks)
     app = _state["app"]
+    # Session checkpoints (a flash write every 30 s) and session start and end
+    # are not the hot path: the store is detached, the counters still run.
+    _state["store"] = app.session.store
+    app.session.store = None
     clock = _state["clock"]
     world = _state["world"]
     # Warm-up: first calls may fill caches, settle filters, start the ToF ranging.
@@ -187,6 +197,8 @@ def step_ticks(marks, warmup, ticks, stages):
     finally:
         gc.enable()
 
+    uncount_stages(wrapped)
+    app.session.store = _state["store"]
     by_stage = {}
     for i in range(len(stages)):
         if stages[i][0] in wrapped:
@@ -211,3 +223,32 @@ def step_ticks(marks, warmup, ticks, stages):
         "motor_changes": hw.motor.pwm.changes,
     }))
 
+
+class _HostLink:
+    # What the sync server needs of the console; the probe sends nothing.
+    def read_byte(self):
+        return -1
+
+    def write(self, data):
+        pass
+
+
+def step_host():
+    """A host talks to the clip: the sync server is loaded and built, as
+    console.HostWatch does at the first frame."""
+    from rearguard.sync import SyncServer
+
+    app = _state["app"]
+    _state["server"] = SyncServer(_HostLink(), app.hw, _state["store"], app.session, app.profile)
+
+
+def report_heap(marks):
+    """The heap after the ticks and with the host's server, less the harness."""
+    at = {}
+    for label, size in marks:
+        at[label] = size
+    harness = at["modules"] - at["test harness"]
+    print("MPJSON " + json.dumps({
+        "heap_running_bytes": at["ran"] - harness,
+        "heap_with_host_bytes": at["host"] - harness,
+    }))

@@ -133,7 +133,7 @@ def case_profile_validation(load):
     profile = load("rearguard.profile")
     p = profile.Profile()
     out = []
-    for name, default, lo, hi, _unit, _doc in profile.FIELDS:
+    for name, default, lo, hi, _unit in profile.FIELDS:
         for value in (lo - 1, lo, default, hi, hi + 1):
             try:
                 p.set(name, value)
@@ -150,17 +150,13 @@ def case_profile_validation(load):
     return out
 
 
-def case_event_log_ring(load):
+def case_events_reach_every_sink_in_order(load):
     events = load("rearguard.events")
-    log = events.EventLog(capacity=4)
+    hub = events.Events()
     seen = []
-    log.sinks.append(lambda t, kind, level: seen.append([t, kind, level]))
-    for i in range(10):
-        log.emit(1000 + i * 7, events.OBSTACLE if i % 2 else events.BLIND, i % 4)
-    return {
-        "count": log.count,
-        "t_ms": list(log.t_ms),
-        "kind": list(log.kind),
-        "level": list(log.level),
-        "seen": seen,
-    }
+    hub.sinks.append(lambda t, kind, level: seen.append(["first", t, kind, level]))
+    hub.sinks.append(lambda t, kind, level: seen.append(["second", t, kind, level]))
+    for i in range(4):
+        hub.emit(1000 + i * 7, events.OBSTACLE if i % 2 else events.BLIND, i % 4)
+    hub.emit(2000, events.SESSION_START)
+    return seen

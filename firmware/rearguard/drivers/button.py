@@ -4,9 +4,9 @@
 #     button = Button(machine.Pin(0, machine.Pin.IN, machine.Pin.PULL_UP), active_low=True)
 #     press = button.update(time.ticks_ms())    # NONE, SHORT or LONG, once per press
 #
-# A level must hold DEBOUNCE_MS before it counts: mechanical contacts bounce
+# A level must hold _DEBOUNCE_MS before it counts: mechanical contacts bounce
 # for a few milliseconds, and a running body shakes the clip. A press shorter
-# than LONG_MS is SHORT when released; holding LONG_MS reports LONG at once,
+# than _LONG_MS is SHORT when released; holding it reports LONG at once,
 # while the finger is still down, so the runner feels the answer without
 # guessing when to let go. The release after a LONG reports nothing.
 # The pin only needs .value(), so a fake pin works in tests.
@@ -18,8 +18,8 @@ NONE = const(0)
 SHORT = const(1)
 LONG = const(2)
 
-DEBOUNCE_MS = const(30)
-LONG_MS = const(1500)
+_DEBOUNCE_MS = const(30)
+_LONG_MS = const(1500)
 
 
 class Button:
@@ -50,7 +50,7 @@ class Button:
         if raw != self._raw:
             self._raw = raw
             self._raw_since = now_ms
-        if raw != self.pressed and ticks_diff(now_ms, self._raw_since) >= DEBOUNCE_MS:
+        if raw != self.pressed and ticks_diff(now_ms, self._raw_since) >= _DEBOUNCE_MS:
             self.pressed = raw
             if raw:
                 self._pressed_at = self._raw_since
@@ -58,7 +58,7 @@ class Button:
             elif not self._long_sent:
                 return SHORT
             return NONE
-        if self.pressed and not self._long_sent and ticks_diff(now_ms, self._pressed_at) >= LONG_MS:
+        if self.pressed and not self._long_sent and ticks_diff(now_ms, self._pressed_at) >= _LONG_MS:
             self._long_sent = True
             return LONG
         return NONE

@@ -45,8 +45,11 @@ _VHV_FROM_LAST = b"\x00"  # ULD SensorInit tail: start VHV from the last tempera
 _RESET_LOW = b"\x00"
 _RESET_HIGH = b"\x01"
 
-SHORT = const(1)  # Adafruit's distance_mode values
+# Distance modes (Adafruit's distance_mode values): the one home of these two,
+# sensing/visibility.py chooses between them.
+SHORT = const(1)
 LONG = const(2)
+_BUDGET_MS = const(50)  # at boot; sensing/visibility.py asks for others through configure()
 
 # Recovery states
 _DOWN = const(0)  # waiting for the next attempt (backoff)
@@ -70,7 +73,7 @@ _NO_CHIP = "no VL53L1X at 0x%02x on I2C - check the cable and boards/%s.py"
 _WRONG_CHIP = "the chip at 0x%02x is not a VL53L1X - check boards/%s.py"
 _NEVER_READY = "VL53L1X at 0x%02x never finished calibrating - check its power (boards/%s.py)"
 
-# Field of view of the ROI, centi-degrees (DESIGN.md): 16x16 27 deg, 8x8 20, 4x4 15.
+# Field of view of the ROI, centi-degrees (docs/design.md): 16x16 27 deg, 8x8 20, 4x4 15.
 FOV_16X16_CDEG = const(2700)
 
 
@@ -131,10 +134,10 @@ class RangeSensor(VL53L1X):
         self.signal_kcps = 0
         self.spads = 0
         self.mode = LONG
-        self.budget_ms = 50
+        self.budget_ms = _BUDGET_MS
         self.fov_cdeg = FOV_16X16_CDEG
         self._wanted_mode = LONG
-        self._wanted_budget_ms = 50
+        self._wanted_budget_ms = _BUDGET_MS
         self.ok = False
         self.problem = ""
         self.faults = 0  # recoveries started since boot, for the session log
@@ -150,8 +153,8 @@ class RangeSensor(VL53L1X):
         # The configurations sensing/visibility.py switches between, recorded
         # now so that switching in daylight allocates nothing.
         self._recipes = {}
-        self._record(LONG, 50)
-        self._record(SHORT, 50)
+        self._record(LONG, _BUDGET_MS)
+        self._record(SHORT, _BUDGET_MS)
         # Boot: hw.py has just raised XSHUT; the chip needs tBOOT (datasheet
         # 1.2 ms) before it answers. Then the init table is written and the
         # first ranging (VHV calibration, ~100 ms) completes over the first

@@ -1,10 +1,10 @@
 # Obstacle alerting: from ToF samples, trunk pitch and speed to an alert level
 # (CAUTION / WARNING / STOP), "blind" and "too fast for visibility".
 #
-#     monitor = ObstacleMonitor(profile, log)
+#     monitor = ObstacleMonitor(profile, events)
 #     monitor.update(now_ms, tof, new_sample, body)      # every tick
 #     monitor.level, monitor.ttc_ms, monitor.distance_mm  # level: events.NONE..STOP
-#     monitor.blind, monitor.too_fast, monitor.effective_range_mm
+#     monitor.blind, monitor.too_fast, monitor.effective_range_mm, monitor.range_valid
 #
 # Chain per sample: plausibility (ranging.classify) -> ground band (ground.py)
 # -> target tracks with least-squares closing speed and TTC (ranging.py) ->
@@ -16,37 +16,38 @@ from time import ticks_diff
 from micropython import const
 
 from rearguard import events
+from rearguard.drivers.tof import FOV_16X16_CDEG
 from rearguard.sensing import ranging
 from rearguard.sensing.ground import GroundModel
 from rearguard.sensing.visibility import Visibility
 
-CONFIRM_SAMPLES = const(3)  # a new target must agree over this many samples
-STOP_CONFIRM_SAMPLES = const(2)  # ... but two that agree on STOP are enough
+_CONFIRM_SAMPLES = const(3)  # a new target must agree over this many samples
+_STOP_CONFIRM_SAMPLES = const(2)  # ... but two that agree on STOP are enough
 # A signal above the floor and not falling (dips to 75% allowed: gait sway) for
 # this many samples up to a first range counts as one agreeing sample.
-RISING_SAMPLES = const(3)
-RISING_FLOOR_KCPS = const(200)  # above the stray signal of distant ground
-YOUNG_SAMPLES = const(3)  # until then the runner's speed is a floor on closing speed
-LEVEL_HOLD_MS = const(800)  # a level holds at least this long before it may drop
-FRESH_MS = const(150)  # ... and drops only while samples keep coming
-HYST_MM = const(200)  # a distance threshold clears only this far beyond it
-HYST_TTC_PCT = const(125)  # a TTC threshold clears only at this multiple of it
-COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the window
-CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
-GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
-GROUND_CONFIRM_SAMPLES = const(6)  # samples before a target in the ground band may alert
-STATIC_MIN_MM_S = const(500)  # closing speeds that can stand in for the runner's speed
-STATIC_MAX_MM_S = const(6000)
-OFF_PATH_CDEG = const(4000)  # trunk pitch beyond +-40 deg: not looking along the path
+_RISING_SAMPLES = const(3)
+_RISING_FLOOR_KCPS = const(200)  # above the stray signal of distant ground
+_YOUNG_SAMPLES = const(3)  # until then the runner's speed is a floor on closing speed
+_LEVEL_HOLD_MS = const(800)  # a level holds at least this long before it may drop
+_FRESH_MS = const(150)  # ... and drops only while samples keep coming
+_HYST_MM = const(200)  # a distance threshold clears only this far beyond it
+_HYST_TTC_PCT = const(125)  # a TTC threshold clears only at this multiple of it
+_COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the window
+_CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
+_GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
+_GROUND_CONFIRM_SAMPLES = const(6)  # samples before a target in the ground band may alert
+_STATIC_MIN_MM_S = const(500)  # closing speeds that can stand in for the runner's speed
+_STATIC_MAX_MM_S = const(6000)
+_OFF_PATH_CDEG = const(4000)  # trunk pitch beyond +-40 deg: not looking along the path
 
 
 class ObstacleMonitor:
-    def __init__(self, profile, log):
+    def __init__(self, profile, events_):
         self.profile = profile
-        self.log = log
+        self.events = events_
         self.track = ranging.RangeTrack()  # the target the alerts follow
         self.candidate = ranging.RangeTrack()  # readings that do not fit it
-        self.ground = GroundModel(profile.mount_height_mm, 2700)  # the ROI's FoV, per sample
+        self.ground = GroundModel(profile.mount_height_mm, FOV_16X16_CDEG)  # the ROI's, per sample
         self.visibility = Visibility(profile)
         self.level = events.NONE
         self.level_since_ms = 0
@@ -60,6 +61,7 @@ class ObstacleMonitor:
         self.effective_range_mm = self.visibility.effective_range_mm
         self.speed_mm_s = 0  # the runner's speed used for too-fast
         self.kind = ranging.UNUSABLE  # what the last sample was
+        self.range_valid = False  # the sensor answers and its last sample was a valid range
         self._started = False
         self._seen_ms = 0  # last measurement (target, clear view, or too faint to range)
         self._near_zero_run = 0
@@ -74,6 +76,7 @@ class ObstacleMonitor:
             self.level_since_ms = now_ms
         if new_sample:
             self._sample(now_ms, tof, body)
+        self.range_valid = tof.ok and tof.status == 0
         self._update_level(now_ms, body)
         self._update_blind(now_ms, tof, body)
         self._update_too_fast(now_ms, body)
@@ -85,16 +88,16 @@ class ObstacleMonitor:
     def _sample(self, now_ms, tof, body):
         kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
         signal = tof.signal_kcps
-        if signal >= RISING_FLOOR_KCPS and signal * 4 >= self._last_signal_kcps * 3:
+        if signal >= _RISING_FLOOR_KCPS and signal * 4 >= self._last_signal_kcps * 3:
             self._rising += 1
         else:
-            self._rising = 1 if signal >= RISING_FLOOR_KCPS else 0
+            self._rising = 1 if signal >= _RISING_FLOOR_KCPS else 0
         self._last_signal_kcps = signal
         self.kind = kind
         if kind == ranging.NEAR_ZERO:
             self._near_zero_run += 1
             self._good_run = 0
-            if self._near_zero_run >= COVERED_SAMPLES:
+            if self._near_zero_run >= _COVERED_SAMPLES:
                 self.covered = True
             return
         self._near_zero_run = 0
@@ -133,11 +136,11 @@ class ObstacleMonitor:
             candidate.add(now_ms, range_mm, ground_mm, valid, ground_like)
         else:
             candidate.start(now_ms, range_mm, ground_mm, valid, ground_like)
-            if self._rising >= RISING_SAMPLES:
+            if self._rising >= _RISING_SAMPLES:
                 # The samples before this first range (too faint to range)
                 # saw a return growing stronger: they agree on an approach.
                 candidate.support = 1
-        if candidate.evidence() >= STOP_CONFIRM_SAMPLES or not track.active(now_ms):
+        if candidate.evidence() >= _STOP_CONFIRM_SAMPLES or not track.active(now_ms):
             self.track = candidate
             self.candidate = track
             track.reset()
@@ -152,33 +155,31 @@ class ObstacleMonitor:
         wanted = events.NONE
         hold = events.NONE
         pitch = body.pitch_cdeg
-        if body.fallen or pitch > OFF_PATH_CDEG or pitch < -OFF_PATH_CDEG:
+        if body.fallen or pitch > _OFF_PATH_CDEG or pitch < -_OFF_PATH_CDEG:
             # Falling, lying, or bent far over: the beam is not looking along
             # the path (the ground rushing up in a fall is not an obstacle).
             pass
-        elif track.active(now_ms) and track.evidence() >= STOP_CONFIRM_SAMPLES:
+        elif track.active(now_ms) and track.evidence() >= _STOP_CONFIRM_SAMPLES:
             d = track.predicted_mm(now_ms)
             closing = track.closing_mm_s
-            if track.ground_like and (track.samples < GROUND_CONFIRM_SAMPLES or
-                                      track.ground_closing_mm_s < GROUND_CLOSING_MM_S):
+            if track.ground_like and (track.samples < _GROUND_CONFIRM_SAMPLES or
+                                      track.ground_closing_mm_s < _GROUND_CLOSING_MM_S):
                 # Where the ground can be, only a target that closes faster
                 # than the (pitch-compensated) ground is an obstacle.
                 self.on_ground = True
             else:
-                if track.samples < YOUNG_SAMPLES and closing < body.speed_mm_s:
+                if track.samples < _YOUNG_SAMPLES and closing < body.speed_mm_s:
                     # Few samples make a noisy slope; a static obstacle closes
                     # at least at the runner's speed.
                     closing = body.speed_mm_s
-                ttc = -1
-                if closing >= ranging.MIN_CLOSING_MM_S and d > 0:
-                    ttc = d * 1000 // closing
+                ttc = ranging.ttc_ms(d, closing)
                 self.distance_mm = d
                 self.ttc_ms = ttc
                 self.closing_mm_s = closing
                 wanted = self._level_for(d, ttc, 0, 100)
-                hold = self._level_for(d, ttc, HYST_MM, HYST_TTC_PCT)
+                hold = self._level_for(d, ttc, _HYST_MM, _HYST_TTC_PCT)
                 if (track.valid == 0
-                        or (track.evidence() < CONFIRM_SAMPLES and wanted != events.STOP)):
+                        or (track.evidence() < _CONFIRM_SAMPLES and wanted != events.STOP)):
                     # Not yet confirmed: only a STOP the samples already agree
                     # on may alert now; anything less waits one more sample.
                     wanted = events.NONE
@@ -186,9 +187,9 @@ class ObstacleMonitor:
         if wanted > self.level:
             self.level = wanted
             self.level_since_ms = now_ms
-            self.log.emit(now_ms, events.OBSTACLE, wanted)
-        elif (hold < self.level and ticks_diff(now_ms, self.level_since_ms) >= LEVEL_HOLD_MS
-              and ticks_diff(now_ms, self._seen_ms) <= FRESH_MS):
+            self.events.emit(now_ms, events.OBSTACLE, wanted)
+        elif (hold < self.level and ticks_diff(now_ms, self.level_since_ms) >= _LEVEL_HOLD_MS
+              and ticks_diff(now_ms, self._seen_ms) <= _FRESH_MS):
             # Levels fall only on fresh evidence: a sensor gap (a reset, a
             # glitch) holds the last level rather than clearing it.
             self.level = hold
@@ -208,14 +209,14 @@ class ObstacleMonitor:
     def _update_blind(self, now_ms, tof, body):
         quiet = ticks_diff(now_ms, self._seen_ms) > self.profile.blind_ms
         if self.blind:
-            if tof.ok and not self.covered and self._good_run >= CLEAR_BLIND_SAMPLES and not quiet:
+            if tof.ok and not self.covered and self._good_run >= _CLEAR_BLIND_SAMPLES and not quiet:
                 self.blind = False
             return
         moving = body.moving or body.running
         if quiet and (moving or not tof.ok or self.covered):
             self.blind = True
             self._good_run = 0
-            self.log.emit(now_ms, events.BLIND)
+            self.events.emit(now_ms, events.BLIND)
 
     # --- too fast for visibility ------------------------------------------------
     def _update_too_fast(self, now_ms, body):
@@ -225,11 +226,11 @@ class ObstacleMonitor:
         speed = body.speed_mm_s
         if speed <= 0:
             closing = self.closing_mm_s
-            if STATIC_MIN_MM_S <= closing <= STATIC_MAX_MM_S:
+            if _STATIC_MIN_MM_S <= closing <= _STATIC_MAX_MM_S:
                 speed = closing
             elif body.running:
                 speed = self.profile.run_speed_mm_s
         self.speed_mm_s = speed
         if self.visibility.update_speed(now_ms, speed):
-            self.log.emit(now_ms, events.TOO_FAST)
+            self.events.emit(now_ms, events.TOO_FAST)
         self.too_fast = self.visibility.too_fast

@@ -4,12 +4,14 @@
 #     track = RangeTrack()
 #     if kind == TARGET and track.fits(now_ms, tof.range_mm): track.add(now_ms, tof.range_mm)
 #     track.closing_mm_s, track.range_mm       # least squares over recent samples
-#     track.ttc_ms()                           # -1 when not closing
+#     ttc_ms(track.range_mm, track.closing_mm_s)   # -1 when not closing
 #
 # Integer arithmetic only, preallocated rings, nothing allocated per sample.
 from time import ticks_diff
 
 from micropython import const
+
+from rearguard.drivers.tof import SHORT
 
 # What a sample says (classify)
 TARGET = const(0)  # a plausible range to something
@@ -27,15 +29,14 @@ _SIGNAL_FAIL = const(2)
 _OUT_OF_BOUNDS = const(4)
 _WRAPAROUND = const(7)
 
-NEAR_ZERO_MM = const(30)  # datasheet quirk: spurious 0-30 mm readings flagged valid
+_NEAR_ZERO_MM = const(30)  # datasheet quirk: spurious 0-30 mm readings flagged valid
 
 # Short mode wraps: a bright target past ~2.2 m can come back as d - 2.2 m,
 # usually flagged (status 7), sometimes valid. Its signal is that of the far
-# target, weaker than any return short mode calls valid (a valid short-mode
-# range needs ~6 Mcps on the simulator's chip model; ST's minimum count rate
-# is 1 Mcps). Valid short-mode ranges below this signal are treated as aliases.
-ALIAS_MAX_SIGNAL_KCPS = const(3000)
-SHORT_MODE = const(1)
+# target, weaker than a near one's. Valid short-mode ranges below this signal
+# are treated as aliases (docs/obstacle.md: the basis, and the limit it sets
+# on dark targets in short mode).
+_ALIAS_MAX_SIGNAL_KCPS = const(3000)
 
 
 def classify(status, range_mm, signal_kcps, mode):
@@ -43,35 +44,36 @@ def classify(status, range_mm, signal_kcps, mode):
         return CLEAR
     if status == _WRAPAROUND:
         return ALIAS
-    if status == _OUT_OF_BOUNDS and mode == SHORT_MODE:
+    if status == _OUT_OF_BOUNDS and mode == SHORT:
         return FAINT  # past short mode's phase window: the range means nothing
     if status != _VALID and status != _SIGMA_FAIL and status != _OUT_OF_BOUNDS:
         return UNUSABLE
-    if range_mm <= NEAR_ZERO_MM:
+    if range_mm <= _NEAR_ZERO_MM:
         return NEAR_ZERO if status == _VALID else FAINT
     if status != _VALID:
         return WEAK  # sigma fail, or long mode's phase check at the edge of range
-    if mode == SHORT_MODE and signal_kcps < ALIAS_MAX_SIGNAL_KCPS:
+    if mode == SHORT and signal_kcps < _ALIAS_MAX_SIGNAL_KCPS:
         return ALIAS
     return TARGET
 
 
-SIZE = const(8)  # samples in the fit: ~300 ms at 40 ms periods
-MAX_AGE_MS = const(450)  # older samples leave the fit (uneven periods, dropouts)
-GATE_MM = const(200)  # a sample this far from the prediction is another target ...
-GATE_SPEED_MM_S = const(1500)  # ... plus this much per second since the last sample
-YOUNG_GATE_SPEED_MM_S = const(3000)  # (before the track has a slope of its own)
-LOST_MS = const(300)  # no fitting sample this long: the target is gone
-MIN_CLOSING_MM_S = const(150)  # slower than this is not closing (noise, sway)
+_SIZE = const(8)  # samples in the fit: ~300 ms at 40 ms periods
+_MAX_AGE_MS = const(450)  # older samples leave the fit (uneven periods, dropouts)
+_GATE_MM = const(200)  # a sample this far from the prediction is another target ...
+_GATE_SPEED_MM_S = const(1500)  # ... plus this much per second since the last sample
+_YOUNG_GATE_SPEED_MM_S = const(3000)  # (before the track has a slope of its own)
+_LOST_MS = const(300)  # no fitting sample this long: the target is gone
+_YOUNG_SAMPLES = const(3)  # a track this young has no slope of its own yet
+_MIN_CLOSING_MM_S = const(150)  # slower than this is not closing (noise, sway)
 
 
 class RangeTrack:
     """Recent (time, range) samples of one target and their least-squares line."""
 
     def __init__(self):
-        self.t_ms = [0] * SIZE
-        self.r_mm = [0] * SIZE
-        self.g_mm = [0] * SIZE  # predicted ground range at each sample (0: none)
+        self.t_ms = [0] * _SIZE
+        self.r_mm = [0] * _SIZE
+        self.g_mm = [0] * _SIZE  # predicted ground range at each sample (0: none)
         self.head = 0  # next slot
         self.count = 0
         self.last_ms = 0
@@ -95,7 +97,7 @@ class RangeTrack:
         self.range_mm = 0
 
     def active(self, now_ms):
-        return self.count > 0 and ticks_diff(now_ms, self.last_ms) <= LOST_MS
+        return self.count > 0 and ticks_diff(now_ms, self.last_ms) <= _LOST_MS
 
     def predicted_mm(self, now_ms):
         return self.range_mm - self.closing_mm_s * ticks_diff(now_ms, self.last_ms) // 1000
@@ -110,13 +112,13 @@ class RangeTrack:
             return False
         dt = ticks_diff(now_ms, self.last_ms)
         closing = self.closing_mm_s
-        gate = GATE_MM + GATE_SPEED_MM_S * dt // 1000
-        if self.samples < 3:
+        gate = _GATE_MM + _GATE_SPEED_MM_S * dt // 1000
+        if self.samples < _YOUNG_SAMPLES:
             if closing < prior_closing_mm_s:
                 closing = prior_closing_mm_s
-            gate = GATE_MM + YOUNG_GATE_SPEED_MM_S * dt // 1000
+            gate = _GATE_MM + _YOUNG_GATE_SPEED_MM_S * dt // 1000
         predicted = self.range_mm - closing * dt // 1000
-        last_g = self.g_mm[(self.head - 1) % SIZE]
+        last_g = self.g_mm[(self.head - 1) % _SIZE]
         if self.ground_like and ground_mm > 0 and last_g > 0:
             predicted = self.range_mm + ground_mm - last_g - self.ground_closing_mm_s * dt // 1000
         miss = range_mm - predicted
@@ -133,8 +135,8 @@ class RangeTrack:
         self.t_ms[i] = now_ms
         self.r_mm[i] = range_mm
         self.g_mm[i] = ground_mm
-        self.head = (i + 1) % SIZE
-        if self.count < SIZE:
+        self.head = (i + 1) % _SIZE
+        if self.count < _SIZE:
             self.count += 1
         self.samples += 1
         if valid:
@@ -146,7 +148,7 @@ class RangeTrack:
     def _fit(self, now_ms):
         # Least squares on times relative to now and ranges relative to the
         # newest sample: every sum stays far below 2**30 (no big ints).
-        last = (self.head - 1) % SIZE
+        last = (self.head - 1) % _SIZE
         newest = self.r_mm[last]
         newest_g = self.g_mm[last]
         n = 0
@@ -154,9 +156,9 @@ class RangeTrack:
         sr = 0
         sg = 0
         for k in range(self.count):
-            i = (self.head - 1 - k) % SIZE
+            i = (self.head - 1 - k) % _SIZE
             age = ticks_diff(now_ms, self.t_ms[i])
-            if age > MAX_AGE_MS:
+            if age > _MAX_AGE_MS:
                 break
             n += 1
             st += age
@@ -175,7 +177,7 @@ class RangeTrack:
         str_ = 0
         stg = 0
         for k in range(n):
-            i = (self.head - 1 - k) % SIZE
+            i = (self.head - 1 - k) % _SIZE
             dt = ticks_diff(now_ms, self.t_ms[i]) - mean_t
             stt += dt * dt
             str_ += dt * (self.r_mm[i] - newest - mean_r)
@@ -197,8 +199,9 @@ class RangeTrack:
         """How many samples agree on this target."""
         return self.samples + self.support
 
-    def ttc_ms(self):
-        """Time to collision in ms, -1 when the target is not closing."""
-        if self.closing_mm_s < MIN_CLOSING_MM_S or self.range_mm <= 0:
-            return -1
-        return self.range_mm * 1000 // self.closing_mm_s
+
+def ttc_ms(distance_mm, closing_mm_s):
+    """Time to collision in ms; -1 when the target is not closing (or is here)."""
+    if closing_mm_s < _MIN_CLOSING_MM_S or distance_mm <= 0:
+        return -1
+    return distance_mm * 1000 // closing_mm_s

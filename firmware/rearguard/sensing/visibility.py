@@ -7,7 +7,7 @@
 #     vis.effective_range_mm
 #     vis.stopping_mm(speed_mm_s)                         # v*(latency+reaction) + v^2/2a
 #
-# The range model is DESIGN.md's table (88% white target, 100 ms budget: long
+# The range model is docs/design.md's table (88% white target, 100 ms budget: long
 # 3.6 m dark / 0.73 m in strong sun of 200 kcps per SPAD, short ~1.36 m in
 # both), geometric between dark and sun, times a budget factor (signal ~ 1/d^2,
 # SNR ~ sqrt(time): d ~ budget^(1/4) in long mode; short mode is limited by
@@ -16,16 +16,15 @@ from time import ticks_diff
 
 from micropython import const
 
-SHORT = const(1)  # drivers/tof.py distance modes
-LONG = const(2)
+from rearguard.drivers.tof import LONG, SHORT
 
 # Budgets used: the longest that keeps updates frequent enough for TTC.
-LONG_BUDGET_MS = const(50)
-SHORT_BUDGET_MS = const(50)
+_LONG_BUDGET_MS = const(50)
+_SHORT_BUDGET_MS = const(50)
 
-LONG_DARK_MM = const(3600)
-SHORT_DARK_MM = const(1360)
-SUN_KCPS_PER_SPAD = const(200)
+_LONG_DARK_MM = const(3600)
+_SHORT_DARK_MM = const(1360)
+_SUN_KCPS_PER_SPAD = const(200)
 # (sun/dark)^a x 1000 for long mode, a = ambient / sun in steps of 0.1 (0..2)
 _LONG_SUN_FACTOR = (1000, 853, 727, 620, 528, 450, 384, 327, 279, 238, 203, 173, 147, 126,
                     107, 91, 78, 66, 57, 48, 41)
@@ -34,11 +33,11 @@ _BUDGETS = (15, 20, 33, 50, 100, 200)
 _LONG_BUDGET_FACTOR = (622, 669, 758, 841, 1000, 1189)
 _SHORT_BUDGET_FACTOR = (859, 879, 915, 946, 1000, 1057)
 
-SWITCH_GAIN_PCT = const(15)  # the other mode must see this much farther ...
-SWITCH_DWELL_MS = const(400)  # ... for this long before the mode changes
-TOO_FAST_ON_MS = const(300)  # need > range this long: too fast
-TOO_FAST_OFF_MS = const(1500)  # need < 90% range this long: clear
-TOO_FAST_CLEAR_PCT = const(90)
+_SWITCH_GAIN_PCT = const(15)  # the other mode must see this much farther ...
+_SWITCH_DWELL_MS = const(400)  # ... for this long before the mode changes
+_TOO_FAST_ON_MS = const(300)  # need > range this long: too fast
+_TOO_FAST_OFF_MS = const(1500)  # need < 90% range this long: clear
+_TOO_FAST_CLEAR_PCT = const(90)
 
 
 def _budget_factor(table, budget_ms):
@@ -50,17 +49,17 @@ def _budget_factor(table, budget_ms):
 
 def range_mm(mode, ambient_per_spad, budget_ms):
     """Max range (88% white, filling the view) in this light, mode and budget."""
-    a1000 = ambient_per_spad * 1000 // SUN_KCPS_PER_SPAD  # thousandths of strong sun
+    a1000 = ambient_per_spad * 1000 // _SUN_KCPS_PER_SPAD  # thousandths of strong sun
     if a1000 >= 2000:
         a1000 = 1999
     a10 = a1000 // 100
     if mode == LONG:
         lo = _LONG_SUN_FACTOR[a10]
         factor = lo - (lo - _LONG_SUN_FACTOR[a10 + 1]) * (a1000 - a10 * 100) // 100
-        return LONG_DARK_MM * factor // 1000 * _budget_factor(
+        return _LONG_DARK_MM * factor // 1000 * _budget_factor(
             _LONG_BUDGET_FACTOR, budget_ms) // 1000
     # short: 1360 -> 1350 mm from dark to strong sun
-    return (SHORT_DARK_MM - a10) * _budget_factor(
+    return (_SHORT_DARK_MM - a10) * _budget_factor(
         _SHORT_BUDGET_FACTOR, budget_ms) // 1000
 
 
@@ -69,8 +68,8 @@ class Visibility:
         self.profile = profile
         self.ambient_per_spad = 0  # filtered, kcps per SPAD
         self.mode = LONG
-        self.budget_ms = LONG_BUDGET_MS
-        self.effective_range_mm = range_mm(LONG, 0, LONG_BUDGET_MS)
+        self.budget_ms = _LONG_BUDGET_MS
+        self.effective_range_mm = range_mm(LONG, 0, _LONG_BUDGET_MS)
         self._better_since_ms = 0
         self._better = False
         self.too_fast = False
@@ -93,18 +92,18 @@ class Visibility:
         amb = self.ambient_per_spad
         here = range_mm(self.mode, amb, self.budget_ms)
         other = SHORT if self.mode == LONG else LONG
-        other_budget = SHORT_BUDGET_MS if other == SHORT else LONG_BUDGET_MS
+        other_budget = _SHORT_BUDGET_MS if other == SHORT else _LONG_BUDGET_MS
         there = range_mm(other, amb, other_budget)
         if there > here * 2:
             # Sun from behind a building: no dwell when one mode is half blind.
             self.mode = other
             self.budget_ms = other_budget
             self._better = False
-        elif there * 100 > here * (100 + SWITCH_GAIN_PCT):
+        elif there * 100 > here * (100 + _SWITCH_GAIN_PCT):
             if not self._better:
                 self._better = True
                 self._better_since_ms = now_ms
-            elif ticks_diff(now_ms, self._better_since_ms) >= SWITCH_DWELL_MS:
+            elif ticks_diff(now_ms, self._better_since_ms) >= _SWITCH_DWELL_MS:
                 self.mode = other
                 self.budget_ms = other_budget
                 self._better = False
@@ -127,11 +126,11 @@ class Visibility:
         self.needed_mm = need
         eff = self.effective_range_mm
         if self.too_fast:
-            over = need * 100 > eff * TOO_FAST_CLEAR_PCT
-            hold_ms = TOO_FAST_OFF_MS
+            over = need * 100 > eff * _TOO_FAST_CLEAR_PCT
+            hold_ms = _TOO_FAST_OFF_MS
         else:
             over = need > eff
-            hold_ms = TOO_FAST_ON_MS
+            hold_ms = _TOO_FAST_ON_MS
         changing = over != self.too_fast
         if not changing:
             self._too_fast_pending = False

@@ -1,0 +1,63 @@
+# The gyro's zero-rate offset (MEMS bias: up to +-20 deg/s on an MPU6050),
+# learned whenever the clip lies or stands still for 1.5 s: accelerometer
+# steady and gyro jitter small; the slowly averaged rate is then the bias.
+#
+#     bias = GyroBias(now_ms)
+#     bias.learn(now_ms, raw_rates, accel)    # device frame, mdps and mg, per sample
+#     gx = raw_gx - bias.mdps[0]
+from time import ticks_diff
+
+from micropython import const
+
+_MAX_DT_MS = const(100)
+_REST_MS = const(1500)
+_REST_GYRO_JITTER_MDPS = const(3000)
+_REST_ACCEL_JITTER_MG = const(50)
+_LP_TAU_MS = const(250)
+_BIAS_TAU_MS = const(2000)
+
+
+def _follow(lp, i, value, jitter_max, dt):
+    # Low-pass lp[i] toward value; True when value jumped beyond jitter_max.
+    jitter = value - lp[i]
+    lp[i] += jitter * dt // (_LP_TAU_MS + dt)
+    return jitter > jitter_max or jitter < -jitter_max
+
+
+class GyroBias:
+    def __init__(self, now_ms):
+        self.mdps = [0, 0, 0]  # device frame
+        self.known = False
+        self._lp_g = [0, 0, 0]
+        self._lp_a = [0, 0, 0]
+        self._rest_since = now_ms
+        self._last_ms = now_ms
+
+    def learn(self, now_ms, rates, accel):
+        """One sample: `rates` (mdps, bias included) and `accel` (mg), device frame."""
+        dt = ticks_diff(now_ms, self._last_ms)
+        self._last_ms = now_ms
+        if dt <= 0:
+            return
+        if dt > _MAX_DT_MS:
+            dt = _MAX_DT_MS
+        moved = False
+        for i in range(3):
+            if _follow(self._lp_g, i, rates[i], _REST_GYRO_JITTER_MDPS, dt):
+                moved = True
+            if _follow(self._lp_a, i, accel[i], _REST_ACCEL_JITTER_MG, dt):
+                moved = True
+        if moved:
+            self._rest_since = now_ms
+        elif ticks_diff(now_ms, self._rest_since) >= _REST_MS:
+            self._settle(dt)
+
+    def _settle(self, dt):
+        bias = self.mdps
+        lp_g = self._lp_g
+        for i in range(3):
+            if self.known:
+                bias[i] += (lp_g[i] - bias[i]) * dt // (_BIAS_TAU_MS + dt)
+            else:
+                bias[i] = lp_g[i]
+        self.known = True

@@ -1,0 +1,44 @@
+# ST LSM6DSOX (datasheet DS13013): +-16 g, +-2000 deg/s, 208 Hz, block data
+# update. drivers/imu.py has what every chip shares.
+from micropython import const
+
+from rearguard.drivers.imu import Imu
+
+_WHO_AM_I = const(0x0F)
+_ID = const(0x6C)
+_CTRL1_XL = const(0x10)
+_CTRL2_G = const(0x11)
+_CTRL3_C = const(0x12)
+_STATUS = const(0x1E)  # then 0x1F, OUT_TEMP 0x20-21, gyro 0x22-27, accel 0x28-2D: one burst
+_XL_208HZ_16G = const(0x54)  # ODR_XL=0101 (208 Hz), FS_XL=01 (+-16 g, 0.488 mg/LSB)
+_G_208HZ_2000DPS = const(0x5C)  # ODR_G=0101 (208 Hz), FS_G=11 (+-2000 dps, 70 mdps/LSB)
+_BDU_IF_INC = const(0x44)  # block data update, register auto-increment
+_XLDA = const(0x01)
+
+
+def _i16_le(b, i):
+    v = b[i] | (b[i + 1] << 8)
+    return v - 0x10000 if v & 0x8000 else v
+
+
+class Lsm6dsox(Imu):
+    STATUS_REG = _STATUS
+    BURST = 16
+
+    def _configure(self):
+        if not self._check_id(_WHO_AM_I, _ID):
+            return False
+        self._write(_CTRL3_C, _BDU_IF_INC)
+        self._write(_CTRL1_XL, _XL_208HZ_16G)
+        self._write(_CTRL2_G, _G_208HZ_2000DPS)
+        return True
+
+    def _decode(self, b):
+        if not b[0] & _XLDA:
+            return False
+        acc = self._chip_acc
+        gyro = self._chip_gyro
+        for i in range(3):
+            gyro[i] = _i16_le(b, 4 + 2 * i) * 70  # 70 mdps/LSB
+            acc[i] = _i16_le(b, 10 + 2 * i) * 61 // 125  # 0.488 mg/LSB
+        return True
