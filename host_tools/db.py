@@ -56,7 +56,7 @@ def _explain(e, path):
     return "database %s: %s" % (path, e)
 
 
-_COLUMNS = ", ".join("%s INTEGER" % n for n in sessionfile.SUMMARY_NAMES)
+_COLUMNS = ", ".join("%s INTEGER" % n for n in sessionfile.summary_names())
 
 
 class SessionDB:
@@ -171,9 +171,9 @@ class SessionDB:
 
     def _insert(self, device, session_id, crc, raw):
         summary, firmware, board, evs = sessionfile.decode(raw)
-        names_ = ("device",) + sessionfile.SUMMARY_NAMES + ("firmware", "board", "crc", "size", "raw",
+        names_ = ("device",) + sessionfile.summary_names() + ("firmware", "board", "crc", "size", "raw",
                                                          "pulled_unix_s")
-        values = ((device,) + tuple(summary[n] for n in sessionfile.SUMMARY_NAMES)
+        values = ((device,) + tuple(summary[n] for n in sessionfile.summary_names())
                   + (firmware, board, crc, len(raw), raw, int(time.time())))
         self.conn.execute("DELETE FROM sessions WHERE device=? AND session_id=?", (device, session_id))
         self.conn.execute("DELETE FROM events WHERE device=? AND session_id=?", (device, session_id))

@@ -10,7 +10,7 @@ import time
 
 from rearguard import sessionfile
 
-CSV_COLUMNS = ("device",) + sessionfile.SUMMARY_NAMES + ("firmware", "board", "recovered", "start_utc")
+CSV_COLUMNS = ("device",) + sessionfile.summary_names() + ("firmware", "board", "recovered", "start_utc")
 
 
 def start_text(row):

@@ -305,7 +305,7 @@ def _now_ms():
 
 def session_summary(app, t_ms):
     """The summary the firmware would store, as a dict (names from rearguard.sessionfile)."""
-    names = sys.modules["rearguard.sessionfile"].SUMMARY_NAMES
+    names = sys.modules["rearguard.sessionfile"].summary_names()
     return dict(zip(names, app.session.summary(t_ms)))
 
 

@@ -47,7 +47,7 @@ def test_bit_flips_are_caught(seq, text, flips):
     assert got == protocol.parse_frame(original)  # only if the flips cancelled out
 
 
-SESSION = bytes(sessionfile.encode([1] + [0] * (len(sessionfile.SUMMARY_FIELDS) - 1),
+SESSION = bytes(sessionfile.encode([1] + [0] * (len(sessionfile.summary_fields()) - 1),
                                    [(10, 1, 2), (20, 4, 0)], "0.1.0", "esp32_devkitc"))
 
 
@@ -59,20 +59,20 @@ def test_random_session_files_are_rejected_cleanly(blob):
         summary, firmware, board, events = sessionfile.decode(blob)
     except sessionfile.SessionFileError:
         return
-    values = [summary[name] for name in sessionfile.SUMMARY_NAMES]
+    values = [summary[name] for name in sessionfile.summary_names()]
     assert sessionfile.encode(values, events, firmware, board) == blob
 
 
 _FIELD_RANGES = {"B": (0, 0xFF), "H": (0, 0xFFFF), "I": (0, 0xFFFFFFFF), "i": (-(2**31), 2**31 - 1)}
 
 
-@given(summary=st.tuples(*(st.integers(*_FIELD_RANGES[f[1]]) for f in sessionfile.SUMMARY_FIELDS)).map(list),
+@given(summary=st.tuples(*(st.integers(*_FIELD_RANGES[f[1]]) for f in sessionfile.summary_fields())).map(list),
        events=st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 255), st.integers(0, 255)),
                        max_size=sessionfile.MAX_EVENTS))
 def test_session_files_round_trip(summary, events):
     blob = bytes(sessionfile.encode(summary, events, "0.1.0", "esp32_devkitc"))
     decoded, firmware, board, got = sessionfile.decode(blob)
-    assert [decoded[n] for n in sessionfile.SUMMARY_NAMES] == summary
+    assert [decoded[n] for n in sessionfile.summary_names()] == summary
     assert (firmware, board, got) == ("0.1.0", "esp32_devkitc", events)
     assert sessionfile.check(blob) == (summary[0], sessionfile.crc32(blob[:-4]))
 

@@ -238,7 +238,7 @@ class SessionKeeper:
         return duration
 
     def summary(self, now_ms):
-        """Summary values in sessionfile.SUMMARY_FIELDS order."""
+        """Summary values in sessionfile.SUMMARY_LAYOUT order."""
         duration = self.duration_ms(now_ms)
         moving = self.moving_ms
         cadence = self.steps * 60000 // moving if moving > 0 else 0

@@ -19,37 +19,49 @@ FLAG_CLOCK_KNOWN = 2  # start_unix_s is real time (the host had set the clock)
 FLAG_LOW_STORAGE = 4  # flash was full at some point during the session
 FLAG_CHECKPOINT = 8  # a running session's checkpoint, not a finished session
 
-# name, struct code, unit, meaning. Order is the file order; append only.
-SUMMARY_FIELDS = (
-    ("session_id", "I", "", "unique across reboots"),
-    ("flags", "B", "", "FLAG_* bits"),
-    ("boot", "H", "", "boot counter when the session started"),
-    ("start_unix_s", "I", "s", "UTC start if the clock was set, else 0"),
-    ("start_uptime_ms", "I", "ms", "ticks_ms at start (wraps after 12.4 days)"),
-    ("duration_ms", "I", "ms", "start to stop"),
-    ("moving_ms", "I", "ms", "time the body monitor reported moving"),
-    ("steps", "I", "", "steps counted"),
-    ("cadence_spm", "H", "steps/min", "steps per moving minute"),
-    ("distance_mm", "I", "mm", "speed estimate integrated over time"),
-    ("alerts_caution", "H", "", "entries into CAUTION"),
-    ("alerts_warning", "H", "", "entries into WARNING"),
-    ("alerts_stop", "H", "", "entries into STOP"),
-    ("closest_mm", "i", "mm", "closest approach, -1 if none"),
-    ("min_ttc_ms", "i", "ms", "minimum time to collision, -1 if none"),
-    ("stumbles", "H", "", "near-falls"),
-    ("falls", "H", "", "falls"),
-    ("blind_ms", "I", "ms", "time the sensor was blind"),
-    ("too_fast_ms", "I", "ms", "time too fast for the visibility"),
-    ("valid_range_pm", "H", "1/1000", "share of time with a valid range"),
-    ("battery_start_mv", "H", "mV", "battery at start"),
-    ("battery_end_mv", "H", "mV", "battery at end"),
-    ("profile_version", "H", "", "athlete profile format (PROFILE_VERSION)"),
-    ("profile_edits", "H", "", "profile edits since defaults"),
-    ("events_dropped", "H", "", "events beyond the log's capacity"),
-)
-SUMMARY_NAMES = tuple(f[0] for f in SUMMARY_FIELDS)
+# The summary's fields: name and struct code, in file order; append only.
+# docs/formats.md says what each one means and in which unit (on the clip
+# every string costs RAM: this is one).
+SUMMARY_LAYOUT = """
+session_id I
+flags B
+boot H
+start_unix_s I
+start_uptime_ms I
+duration_ms I
+moving_ms I
+steps I
+cadence_spm H
+distance_mm I
+alerts_caution H
+alerts_warning H
+alerts_stop H
+closest_mm i
+min_ttc_ms i
+stumbles H
+falls H
+blind_ms I
+too_fast_ms I
+valid_range_pm H
+battery_start_mv H
+battery_end_mv H
+profile_version H
+profile_edits H
+events_dropped H
+"""
+
+
+def summary_fields():
+    """[(name, struct code)] in file order (the host's view of SUMMARY_LAYOUT)."""
+    return [tuple(line.split()) for line in SUMMARY_LAYOUT.split("\n") if line]
+
+
+def summary_names():
+    return tuple(field[0] for field in summary_fields())
+
+
 _HEAD = "<3sB"
-_SUMMARY = "<" + "".join(f[1] for f in SUMMARY_FIELDS)
+_SUMMARY = "<" + "".join(line[-1] for line in SUMMARY_LAYOUT.split("\n") if line)
 _EVENT = "<IBB"  # t_ms since session start, kind, level
 _HEAD_SIZE = struct.calcsize(_HEAD)
 _SUMMARY_SIZE = struct.calcsize(_SUMMARY)
@@ -75,7 +87,7 @@ def _put_text(out, text):
 
 
 def encode(summary, events, firmware, board):
-    """Bytes of a session file. `summary`: values in SUMMARY_FIELDS order;
+    """Bytes of a session file. `summary`: values in SUMMARY_LAYOUT order;
     `events`: (t_ms, kind, level) triples."""
     out = bytearray(struct.pack(_HEAD, MAGIC, FORMAT))
     out.extend(struct.pack(_SUMMARY, *summary))
@@ -123,7 +135,7 @@ def decode(blob):
     version = blob[3]
     if version != FORMAT:
         raise SessionFileError("session format v%d is not v%d: update the tool" % (version, FORMAT))
-    summary = dict(zip(SUMMARY_NAMES, struct.unpack_from(_SUMMARY, blob, _HEAD_SIZE)))
+    summary = dict(zip(summary_names(), struct.unpack_from(_SUMMARY, blob, _HEAD_SIZE)))
     at = _HEAD_SIZE + _SUMMARY_SIZE
     firmware, at = _get_text(blob, at)
     board, at = _get_text(blob, at)
