@@ -1,4 +1,4 @@
-"""Trace CSV (DESIGN.md): what the chips returned, row by row, and replay of a
+"""Trace CSV (docs/design.md): what the chips returned, row by row, and replay of a
 trace through the unchanged firmware on the virtual clock.
 
     t_ms,ax_mg,ay_mg,az_mg,gx_mdps,gy_mdps,gz_mdps,range_mm,range_status,ambient_kcps

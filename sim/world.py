@@ -4,7 +4,7 @@ events and a fault timeline. Ground truth for the scenario metrics.
 
 Frames: world X points along the path in the direction of travel (the way the
 rear-facing sensor looks), Y to the runner's right, Z up; the clip's device
-frame (DESIGN.md) coincides with it when the trunk is upright. Pitch is the
+frame (docs/design.md) coincides with it when the trunk is upright. Pitch is the
 rotation about device +y: positive tilts the beam down (the trunk leaning back
 into the direction of travel, as in a backward fall).
 
@@ -31,7 +31,7 @@ AMBIENT_PRESETS = {"dark": 0.0, "night": 0.0, "shade": 20.0, "overcast": 50.0, "
 
 # Gait: vertical specific force is a half-sine during ground contact and nearly
 # free fall in flight; contact 32% of the step gives ~4.6 g peaks at full
-# jogging intensity (DESIGN.md: 4-5 g at the waist) with a 1 g mean.
+# jogging intensity (docs/design.md: 4-5 g at the waist) with a 1 g mean.
 CONTACT_SHARE = 0.32
 FLIGHT_MG = 100.0
 CONTACT_PEAK_MG = (G_MG - (1 - CONTACT_SHARE) * FLIGHT_MG) * math.pi / (2 * CONTACT_SHARE)

@@ -1,4 +1,4 @@
-"""The acceptance path of issue 5: an IMU-only trace CSV (DESIGN.md format) at
+"""The acceptance path of issue 5: an IMU-only trace CSV (docs/design.md format) at
 50-200 Hz through `sim replay --active` - the board's IMU chip model, the
 firmware's driver, BodyMonitor and the session control - gives the stumble
 and fall events, and nothing for plain running."""

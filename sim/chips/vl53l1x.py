@@ -16,7 +16,7 @@ turns a scene into a measurement with the sensor's physics and quirks:
 
 Measurement model (docs/simulator.md has the numbers and why):
 - max range for an 88% white target filling the field of view follows
-  DESIGN.md's table (long 3.6 m dark -> 0.73 m sun, short ~1.36 m), scaled by
+  docs/design.md's table (long 3.6 m dark -> 0.73 m sun, short ~1.36 m), scaled by
   budget and ROI size; the scene's signal relative to that decides the status:
   valid (raw 9), sigma fail near the limit (raw 6), no target beyond (raw 4);
 - short mode: targets past the phase window give raw 5, bright ones past the
@@ -110,7 +110,7 @@ BUDGET_BY_MACROP_A = {
     "long": {0x001E: 20, 0x0060: 33, 0x00AD: 50, 0x01CC: 100, 0x02D9: 200, 0x048F: 500},
 }
 
-# --- physics (DESIGN.md table; docs/simulator.md) ----------------------------------
+# --- physics (docs/design.md table; docs/simulator.md) ----------------------------------
 MAX_RANGE_MM = {"short": (1360, 1350), "long": (3600, 730)}  # (dark, strong sun), 88% white
 SUN_KCPS_PER_SPAD = 200.0  # "strong sun" in the table
 SPAD_DEG = 27.0 / 16  # one SPAD of the 16x16 array, through the lens

@@ -1,5 +1,5 @@
 """Writes a short sensor trace for the virtual serial board: a backward run
-with something closing in from behind, in the trace CSV format of DESIGN.md.
+with something closing in from behind, in the trace CSV format of docs/design.md.
 
     python -m sim.mpboard.demo_trace run.csv
     python -m sim.mpboard --trace run.csv --press 1200 --press 9500:1800

@@ -211,7 +211,7 @@ def parse_args(argv=None):
         prog="python -m sim mpboard",
         description="A virtual ESP32 running real MicroPython on a serial port (pseudo-terminal).",
     )
-    p.add_argument("--trace", help="sensor trace CSV to play from each boot (DESIGN.md format)")
+    p.add_argument("--trace", help="sensor trace CSV to play from each boot (docs/design.md format)")
     p.add_argument("--baud", type=int, default=115200, help="wire rate of the port; 0 = unpaced")
     p.add_argument("--fs", dest="fs_dir", help="folder that holds the board's flash across restarts")
     p.add_argument("--board", default="esp32_devkitc", help="board config from boards/")

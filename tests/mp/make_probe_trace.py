@@ -3,7 +3,7 @@ allocation probe replays through its fake chips (CPython only; not imported on
 MicroPython). Synthetic but shaped like a recording: a backward run at about
 2.5 m/s, 170 steps/min, an obstacle closing to STOP range, a stretch with no
 target, the VL53L1X's spurious near readings, sigma/wraparound failures and a
-burst of sunlight. Trace CSV format of DESIGN.md (range_status: ULD codes).
+burst of sunlight. Trace CSV format of docs/design.md (range_status: ULD codes).
 
     .venv/bin/python tests/mp/make_probe_trace.py
 """

@@ -128,6 +128,24 @@ class RangeSensor(VL53L1X):
         self._previous = bytearray(_RESULT_BLOCK_LEN)
         self._ready_level = 1  # init table: interrupt active high (0x0030 bit 4 = 0)
         self._stepping = False
+        self._clear_state(now_ms)
+        # The configurations sensing/visibility.py switches between, recorded
+        # now so that switching in daylight allocates nothing.
+        self._recipes = {}
+        self._record(LONG, _BUDGET_MS)
+        self._record(SHORT, _BUDGET_MS)
+        # Boot: hw.py has just raised XSHUT; the chip needs tBOOT (datasheet
+        # 1.2 ms) before it answers. Then the init table is written and the
+        # first ranging (VHV calibration, ~100 ms) completes over the first
+        # ticks, so boot never waits on it.
+        if xshut is not None:
+            sleep_ms(_BOOT_MS)
+        self._step(now_ms, self._start_init)
+        if self._state == _CALIBRATING:
+            self.ok = True  # the right chip answered; samples follow within ~100 ms
+
+    def _clear_state(self, now_ms):
+        # The sample, the mode and the recovery state at boot.
         self.range_mm = 0
         self.status = 255
         self.ambient_kcps = 0
@@ -150,20 +168,6 @@ class RangeSensor(VL53L1X):
         self._same = 0
         self._errors = 0
         self._xshut_low = False
-        # The configurations sensing/visibility.py switches between, recorded
-        # now so that switching in daylight allocates nothing.
-        self._recipes = {}
-        self._record(LONG, _BUDGET_MS)
-        self._record(SHORT, _BUDGET_MS)
-        # Boot: hw.py has just raised XSHUT; the chip needs tBOOT (datasheet
-        # 1.2 ms) before it answers. Then the init table is written and the
-        # first ranging (VHV calibration, ~100 ms) completes over the first
-        # ticks, so boot never waits on it.
-        if xshut is not None:
-            sleep_ms(_BOOT_MS)
-        self._step(now_ms, self._start_init)
-        if self._state == _CALIBRATING:
-            self.ok = True  # the right chip answered; samples follow within ~100 ms
 
     # --- what the app calls every tick -----------------------------------
     def poll(self, now_ms):
@@ -187,14 +191,21 @@ class RangeSensor(VL53L1X):
             i2c.readfrom_mem_into(self.addr, _RESULT__RANGE_STATUS, block, addrsize=16)
             i2c.writeto_mem(self.addr, _SYSTEM__INTERRUPT_CLEAR, _CLEAR, addrsize=16)
         except OSError as e:
-            # One glitch is retried next tick; a run of them, or no ACK at all
-            # (ENODEV: unplugged, powered down), means the chip is gone.
-            self._errors += 1
-            if self._errors >= _ERRORS_TO_RESET or e.errno == _ENODEV:
-                self._fault(now_ms, "I2C errors while ranging")
+            self._bus_error(now_ms, e)
             return False
         self._previous = self._block
         self._block = block
+        return self._take(now_ms, block)
+
+    def _bus_error(self, now_ms, err):
+        # One glitch is retried next tick; a run of them, or no ACK at all
+        # (ENODEV: unplugged, powered down), means the chip is gone.
+        self._errors += 1
+        if self._errors >= _ERRORS_TO_RESET or err.errno == _ENODEV:
+            self._fault(now_ms, "I2C errors while ranging")
+
+    def _take(self, now_ms, block):
+        # A new result block: decoded, unless it repeats the last one.
         if block == self._previous:
             # A real chip's rates and range always jitter: an identical block
             # is the same result again (frozen quirk), not news. The ambient

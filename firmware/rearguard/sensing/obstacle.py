@@ -61,6 +61,8 @@ class ObstacleMonitor:
         self.effective_range_mm = self.visibility.effective_range_mm
         self.speed_mm_s = 0  # the runner's speed used for too-fast
         self.kind = ranging.UNUSABLE  # what the last sample was
+        self._wanted = events.NONE  # the level the followed target calls for ...
+        self._hold = events.NONE  # ... and the one it still holds (hysteresis)
         self.range_valid = False  # the sensor answers and its last sample was a valid range
         self._started = False
         self._seen_ms = 0  # last measurement (target, clear view, or too faint to range)
@@ -118,14 +120,15 @@ class ObstacleMonitor:
         ground.height_mm = self.profile.mount_height_mm  # the profile may change over sync
         ground.half_fov_cdeg = tof.fov_cdeg // 2
         ground.update(body.pitch_cdeg)
-        self._follow(now_ms, tof.range_mm, ground.return_mm, body.speed_mm_s,
-                     kind == ranging.TARGET, ground.contains(tof.range_mm))
+        self._follow(now_ms, tof.range_mm, body.speed_mm_s, kind == ranging.TARGET)
 
-    def _follow(self, now_ms, range_mm, ground_mm, prior_mm_s, valid, ground_like):
+    def _follow(self, now_ms, range_mm, prior_mm_s, valid):
         # One sensor, one range: readings that fit the followed target extend
         # it; readings that agree among themselves but not with it become a
         # candidate, which takes over once it has two samples (it is then
         # confirmed like any new target, see _update_level).
+        ground_mm = self.ground.return_mm
+        ground_like = self.ground.contains(range_mm)
         track = self.track
         candidate = self.candidate
         if track.fits(now_ms, range_mm, prior_mm_s, ground_mm):
@@ -147,53 +150,58 @@ class ObstacleMonitor:
 
     # --- levels ---------------------------------------------------------------
     def _update_level(self, now_ms, body):
-        track = self.track
         self.distance_mm = -1
         self.ttc_ms = -1
         self.closing_mm_s = 0
         self.on_ground = False
-        wanted = events.NONE
-        hold = events.NONE
+        self._wanted = events.NONE
+        self._hold = events.NONE
         pitch = body.pitch_cdeg
         if body.fallen or pitch > _OFF_PATH_CDEG or pitch < -_OFF_PATH_CDEG:
             # Falling, lying, or bent far over: the beam is not looking along
             # the path (the ground rushing up in a fall is not an obstacle).
             pass
-        elif track.active(now_ms) and track.evidence() >= _STOP_CONFIRM_SAMPLES:
-            d = track.predicted_mm(now_ms)
-            closing = track.closing_mm_s
-            if track.ground_like and (track.samples < _GROUND_CONFIRM_SAMPLES or
-                                      track.ground_closing_mm_s < _GROUND_CLOSING_MM_S):
-                # Where the ground can be, only a target that closes faster
-                # than the (pitch-compensated) ground is an obstacle.
-                self.on_ground = True
-            else:
-                if track.samples < _YOUNG_SAMPLES and closing < body.speed_mm_s:
-                    # Few samples make a noisy slope; a static obstacle closes
-                    # at least at the runner's speed.
-                    closing = body.speed_mm_s
-                ttc = ranging.ttc_ms(d, closing)
-                self.distance_mm = d
-                self.ttc_ms = ttc
-                self.closing_mm_s = closing
-                wanted = self._level_for(d, ttc, 0, 100)
-                hold = self._level_for(d, ttc, _HYST_MM, _HYST_TTC_PCT)
-                if (track.valid == 0
-                        or (track.evidence() < _CONFIRM_SAMPLES and wanted != events.STOP)):
-                    # Not yet confirmed: only a STOP the samples already agree
-                    # on may alert now; anything less waits one more sample.
-                    wanted = events.NONE
-                    hold = self.level
+        elif self.track.active(now_ms) and self.track.evidence() >= _STOP_CONFIRM_SAMPLES:
+            self._judge_track(now_ms, body)
+        wanted = self._wanted
         if wanted > self.level:
             self.level = wanted
             self.level_since_ms = now_ms
             self.events.emit(now_ms, events.OBSTACLE, wanted)
-        elif (hold < self.level and ticks_diff(now_ms, self.level_since_ms) >= _LEVEL_HOLD_MS
+        elif (self._hold < self.level and ticks_diff(now_ms, self.level_since_ms) >= _LEVEL_HOLD_MS
               and ticks_diff(now_ms, self._seen_ms) <= _FRESH_MS):
             # Levels fall only on fresh evidence: a sensor gap (a reset, a
             # glitch) holds the last level rather than clearing it.
-            self.level = hold
+            self.level = self._hold
             self.level_since_ms = now_ms
+
+    def _judge_track(self, now_ms, body):
+        # The level the followed target calls for (_wanted) and the level it
+        # still holds with hysteresis (_hold).
+        track = self.track
+        if track.ground_like and (track.samples < _GROUND_CONFIRM_SAMPLES or
+                                  track.ground_closing_mm_s < _GROUND_CLOSING_MM_S):
+            # Where the ground can be, only a target that closes faster than
+            # the (pitch-compensated) ground is an obstacle.
+            self.on_ground = True
+            return
+        d = track.predicted_mm(now_ms)
+        closing = track.closing_mm_s
+        if track.samples < _YOUNG_SAMPLES and closing < body.speed_mm_s:
+            # Few samples make a noisy slope; a static obstacle closes at
+            # least at the runner's speed.
+            closing = body.speed_mm_s
+        ttc = ranging.ttc_ms(d, closing)
+        self.distance_mm = d
+        self.ttc_ms = ttc
+        self.closing_mm_s = closing
+        self._wanted = self._level_for(d, ttc, 0, 100)
+        self._hold = self._level_for(d, ttc, _HYST_MM, _HYST_TTC_PCT)
+        if track.valid == 0 or (track.evidence() < _CONFIRM_SAMPLES and self._wanted != events.STOP):
+            # Not yet confirmed: only a STOP the samples already agree on may
+            # alert now; anything less waits one more sample.
+            self._wanted = events.NONE
+            self._hold = self.level
 
     def _level_for(self, d, ttc, margin_mm, ttc_pct):
         p = self.profile

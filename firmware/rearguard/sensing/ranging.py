@@ -86,6 +86,7 @@ class RangeTrack:
         self.support = 0  # earlier samples that agree without a range (a rising signal)
         self.valid = 0  # samples with a valid status (the others are sigma fails)
         self.ground_like = False  # the newest sample lay where the ground can be
+        self._mean_t = self._mean_r = self._mean_g = 0  # the fit's means (_means)
 
     def reset(self):
         self.count = 0
@@ -148,13 +149,41 @@ class RangeTrack:
     def _fit(self, now_ms):
         # Least squares on times relative to now and ranges relative to the
         # newest sample: every sum stays far below 2**30 (no big ints).
+        n = self._means(now_ms)
+        self.count = n
+        if n < 2:
+            self._flat()
+            return
         last = (self.head - 1) % _SIZE
         newest = self.r_mm[last]
         newest_g = self.g_mm[last]
-        n = 0
-        st = 0
-        sr = 0
-        sg = 0
+        stt = 0
+        str_ = 0
+        stg = 0
+        for k in range(n):
+            i = (self.head - 1 - k) % _SIZE
+            dt = ticks_diff(now_ms, self.t_ms[i]) - self._mean_t
+            stt += dt * dt
+            str_ += dt * (self.r_mm[i] - newest - self._mean_r)
+            stg += dt * (self.g_mm[i] - newest_g - self._mean_g)
+        if stt < 64:  # samples too close in time for a slope
+            self._flat()
+            return
+        # Ranges grow with age when closing: the slope against age is the
+        # closing speed in mm/ms; x1000 for mm/s, done as x125 / (stt/8).
+        closing = str_ * 125 // (stt >> 3)
+        self.closing_mm_s = closing
+        self.ground_closing_mm_s = (str_ - stg) * 125 // (stt >> 3)
+        # The line at age 0: mean_r - slope * mean_t.
+        self.range_mm = newest + self._mean_r - closing * self._mean_t // 1000
+
+    def _means(self, now_ms):
+        # Mean age and ranges (relative to the newest) of the samples young
+        # enough for the fit; returns how many there are.
+        last = (self.head - 1) % _SIZE
+        newest = self.r_mm[last]
+        newest_g = self.g_mm[last]
+        n = st = sr = sg = 0
         for k in range(self.count):
             i = (self.head - 1 - k) % _SIZE
             age = ticks_diff(now_ms, self.t_ms[i])
@@ -164,36 +193,17 @@ class RangeTrack:
             st += age
             sr += self.r_mm[i] - newest
             sg += self.g_mm[i] - newest_g
-        self.count = n
-        if n < 2:
-            self.range_mm = newest
-            self.closing_mm_s = 0
-            self.ground_closing_mm_s = 0
-            return
-        mean_t = st // n
-        mean_r = sr // n
-        mean_g = sg // n
-        stt = 0
-        str_ = 0
-        stg = 0
-        for k in range(n):
-            i = (self.head - 1 - k) % _SIZE
-            dt = ticks_diff(now_ms, self.t_ms[i]) - mean_t
-            stt += dt * dt
-            str_ += dt * (self.r_mm[i] - newest - mean_r)
-            stg += dt * (self.g_mm[i] - newest_g - mean_g)
-        if stt < 64:  # samples too close in time for a slope
-            self.range_mm = newest
-            self.closing_mm_s = 0
-            self.ground_closing_mm_s = 0
-            return
-        # Ranges grow with age when closing: the slope against age is the
-        # closing speed in mm/ms; x1000 for mm/s, done as x125 / (stt/8).
-        closing = str_ * 125 // (stt >> 3)
-        self.closing_mm_s = closing
-        self.ground_closing_mm_s = (str_ - stg) * 125 // (stt >> 3)
-        # The line at age 0: mean_r - slope * mean_t.
-        self.range_mm = newest + mean_r - closing * mean_t // 1000
+        if n:
+            self._mean_t = st // n
+            self._mean_r = sr // n
+            self._mean_g = sg // n
+        return n
+
+    def _flat(self):
+        # Too few samples, or too close in time, for a slope: the newest range.
+        self.range_mm = self.r_mm[(self.head - 1) % _SIZE]
+        self.closing_mm_s = 0
+        self.ground_closing_mm_s = 0
 
     def evidence(self):
         """How many samples agree on this target."""

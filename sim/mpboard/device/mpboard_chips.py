@@ -1,5 +1,5 @@
 # Register-level models of the clip's chips on the virtual board, fed by a
-# trace (the CSV of DESIGN.md). They answer I2C transactions the way the parts
+# trace (the CSV of docs/design.md). They answer I2C transactions the way the parts
 # do, so the firmware's real drivers (the Adafruit VL53L1X driver, the IMU
 # driver) run unchanged under real MicroPython. Plain MicroPython: no CPython.
 #
@@ -52,7 +52,7 @@ class World:
         self._ticks_diff = ticks_diff
         self._t0 = None  # board ms at the trace's first row
         self._first_t = self._rows[0] if self._n_rows else 0
-        # device frame, DESIGN.md units
+        # device frame, docs/design.md units
         self.ax_mg = 0
         self.ay_mg = 0
         self.az_mg = 1000
