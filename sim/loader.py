@@ -109,18 +109,21 @@ def _purge():
 
 
 @contextlib.contextmanager
-def firmware_modules(board_config=None, extra_overrides=None):
+def firmware_modules(board_config=None, extra_overrides=None, fresh=True):
     """Import firmware modules as the device would see them; yields `load(name)`.
 
     Each use starts from a fresh interpreter state (like a reset): modules loaded
-    by an earlier board are dropped first.
+    by an earlier board are dropped first. `fresh=False` keeps them: for running
+    firmware loaded earlier, whose own imports (the sync server, the range
+    sensor's set-up) happen while it runs.
     """
     overrides = {"time": vtime, "machine": machine, "micropython": micropython, "gc": vgc}
     if board_config is not None:
         overrides["board"] = board_config
     overrides.update(extra_overrides or {})
     finder = _FirmwareFinder(overrides)
-    _purge()
+    if fresh:
+        _purge()
     sys.meta_path.insert(0, finder)
     try:
         yield importlib.import_module

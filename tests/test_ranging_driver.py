@@ -71,7 +71,8 @@ class Bench:
 
     def run(self, ms):
         clock = self.vb.clock
-        with self.vb.active():
+        # The driver imports its set-up while the chip (re)starts: as on a board.
+        with self.vb.active(), loader.firmware_modules(self.vb.config, fresh=False):
             end = clock.ms + ms
             while clock.ms < end:
                 t0 = clock.us

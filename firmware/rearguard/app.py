@@ -21,6 +21,7 @@ from rearguard.session import SessionControl, SessionKeeper
 
 _TICK_MS = const(10)  # 100 Hz: the IMU rate; the ToF is polled every tick
 _WDT_TIMEOUT_MS = const(2000)
+_SENSOR_START_MS = const(500)  # the range sensor's first ranging takes ~100 ms
 
 
 class App:
@@ -69,6 +70,7 @@ def boot(board, machine, time, fs):
     filesystem (the `os` module on a board; see store.Flash)."""
     print("rearguard %s on %s" % (VERSION, board.NAME))
     hw = Hardware(board, machine, time.ticks_ms())
+    _await_range_sensor(hw.tof, time)
     for part in (hw.tof, hw.imu):
         if not part.ok:
             print("rearguard: " + part.problem)
@@ -81,6 +83,17 @@ def boot(board, machine, time, fs):
     if link is not None:
         app.host = console.HostWatch(link, _sync_starter(link, app, sessions))
     return app
+
+
+def _await_range_sensor(tof, time):
+    # The range sensor's start (its first ranging calibrates it) finishes here
+    # rather than over the first ticks, so its set-up code is dropped before
+    # the run (drivers/tof_setup.py). An absent sensor is not waited for.
+    for _ in range(_SENSOR_START_MS // _TICK_MS):
+        if not tof.starting():
+            return
+        time.sleep_ms(_TICK_MS)
+        tof.poll(time.ticks_ms())
 
 
 def _sync_starter(link, app, sessions):

@@ -26,16 +26,22 @@ REST = "rest of App.tick"
 
 class Clock:
     """The probe's time: the `now` it passes to app.tick, read by the chips
-    (and, as `ticks_ms`, by the firmware's boot)."""
+    (and, as the `time` module, by the firmware's boot: ticks_ms, sleep_ms)."""
 
     def __init__(self, now_ms):
         self.now_ms = now_ms
+        self.world = None  # the chips' world, brought up to date while sleeping
 
     def ms(self):
         return self.now_ms
 
     def ticks_ms(self):
         return self.now_ms
+
+    def sleep_ms(self, ms):
+        self.now_ms = ticks_add(self.now_ms, ms)
+        if self.world is not None:
+            self.world.update()
 
 
 def rig(board, clock_ms, with_tof=True):
@@ -149,7 +155,7 @@ def step_fakes(start_ms=-5000):
     # A start a few seconds before the tick counter wraps: the probe crosses it.
     clock = Clock(ticks_add(0, start_ms))
     _state["clock"] = clock
-    _state["world"] = rig(board, clock.ms)
+    _state["world"] = clock.world = rig(board, clock.ms)
 
 
 def step_boot():
@@ -165,13 +171,17 @@ def step_boot():
 
 
 def heap_figures(marks):
-    # Before the first mark: the interpreter itself and the runner's import guard.
-    parts = {"interpreter": marks[0][1]}
+    # Before the first mark: the interpreter itself, then the runner's import
+    # guard (tools/micropython.py: it refuses modules the ESP32 port lacks).
+    import __main__
+
+    interpreter = __main__._mp_heap0
+    parts = {"interpreter": interpreter, "import guard": marks[0][1] - interpreter}
     for i in range(len(marks) - 1):
         parts[marks[i][0]] = marks[i + 1][1] - marks[i][1]
     booted = marks[len(marks) - 1][1]
     # What a board would hold after boot: everything but the test harness.
-    return booted - parts["test harness"], parts
+    return booted - parts["test harness"] - parts["import guard"], parts
 
 
 def step_ticks(marks, warmup, ticks, stages):
@@ -247,7 +257,9 @@ def report_heap(marks):
     at = {}
     for label, size in marks:
         at[label] = size
-    harness = at["modules"] - at["test harness"]
+    import __main__
+
+    harness = at["modules"] - at["test harness"] + marks[0][1] - __main__._mp_heap0
     print("MPJSON " + json.dumps({
         "heap_running_bytes": at["ran"] - harness,
         "heap_with_host_bytes": at["host"] - harness,

@@ -1,6 +1,7 @@
-# The rear-facing VL53L1X: Adafruit's driver for the init table, distance
-# modes, timing budgets and ROI, with a per-tick read that allocates nothing
-# and a recovery state machine that never blocks a tick.
+# The rear-facing VL53L1X: a per-tick read that allocates nothing and a
+# recovery state machine that never blocks a tick. Setting the chip up (the
+# init table, distance modes, budgets) goes through Adafruit's driver, loaded
+# only while the sensor starts (drivers/tof_setup.py).
 #
 #     tof = RangeSensor(i2c, 0x29, xshut_pin, time.ticks_ms(), "esp32_devkitc")
 #     if tof.poll(now_ms):                   # every tick; True = a new sample
@@ -13,14 +14,10 @@
 # retries with backoff. Each poll does at most one small step of that work.
 from time import sleep_ms, ticks_add, ticks_diff
 
-from adafruit_bus_device import i2c_device
-from adafruit_vl53l1x import VL53L1X
 from micropython import const
 
 # Registers (ST ULD names)
 _SOFT_RESET = const(0x0000)
-_VHV_CONFIG__TIMEOUT_MACROP_LOOP_BOUND = const(0x0008)
-_VHV_CONFIG__INIT = const(0x000B)
 _GPIO__TIO_HV_STATUS = const(0x0031)
 _SYSTEM__INTERRUPT_CLEAR = const(0x0086)
 _SYSTEM__MODE_START = const(0x0087)
@@ -40,8 +37,6 @@ _STATUS_FROM_RAW = b"\xff\xff\xff\x05\x02\x04\x01\x07\x03\x00\xff\xff\x09\x0d\xf
 _CLEAR = b"\x01"
 _MODE_STOP = b"\x00"  # SYSTEM__MODE_START: stop
 _MODE_START = b"\x40"  # SYSTEM__MODE_START: back-to-back ranging
-_VHV_LOOP_BOUND = b"\x09"  # ULD SensorInit tail: two VHV loops after the first ranging
-_VHV_FROM_LAST = b"\x00"  # ULD SensorInit tail: start VHV from the last temperature
 _RESET_LOW = b"\x00"
 _RESET_HIGH = b"\x01"
 
@@ -50,6 +45,9 @@ _RESET_HIGH = b"\x01"
 SHORT = const(1)
 LONG = const(2)
 _BUDGET_MS = const(50)  # at boot; sensing/visibility.py asks for others through configure()
+# The configurations sensing/visibility.py switches between, recorded while
+# the set-up is loaded so that switching in daylight needs neither it nor heap.
+_RECIPES = ((LONG, _BUDGET_MS), (SHORT, _BUDGET_MS))
 
 # Recovery states
 _DOWN = const(0)  # waiting for the next attempt (backoff)
@@ -62,7 +60,6 @@ _XSHUT_LOW_MS = const(10)
 _CALIBRATION_TIMEOUT_MS = const(400)  # first ranging at the init table's 100 ms budget
 _STALL_MS = const(200)  # no data-ready this long while ranging (~3 periods): reset
 _ERRORS_TO_RESET = const(8)  # failed polls in a row (80 ms) before a reset
-_REGISTER_TRIES = const(3)
 _ENODEV = const(19)
 _FROZEN_SAMPLES = const(2)  # repeats of one result block: the chip froze
 _NOISY_AMBIENT = const(64)  # ambient register (x8 kcps) this high never repeats by chance
@@ -77,63 +74,19 @@ _NEVER_READY = "VL53L1X at 0x%02x never finished calibrating - check its power (
 FOV_16X16_CDEG = const(2700)
 
 
-class _Pending(Exception):
-    # Raised from data_ready inside Adafruit's _sensor_init to leave its
-    # unbounded wait; the first ranging is then awaited across ticks.
-    pass
-
-
-class _Recorder:
-    # Stands in for the I2C device while Adafruit's setters run, keeping
-    # their register writes (and answering their read-back of the mode).
-    def __init__(self):
-        self.writes = []
-        self.regs = {}
-        self.pointer = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def write(self, buf, start=0, end=None):
-        data = bytes(buf[start:end])
-        self.pointer = (data[0] << 8) | data[1]
-        payload = data[2:]
-        if payload:
-            self.writes.append(self.pointer)
-            self.writes.append(payload)
-            for i in range(len(payload)):
-                self.regs[self.pointer + i] = payload[i]
-
-    def readinto(self, buf, start=0, end=None):
-        for i in range(start, len(buf) if end is None else end):
-            buf[i] = self.regs.get(self.pointer + i - start, 0)
-
-
-class RangeSensor(VL53L1X):
+class RangeSensor:
     def __init__(self, i2c, addr, xshut, now_ms, board_name):
-        # Not VL53L1X.__init__: it waits on data_ready with no bound. The same
-        # steps run below, one per poll, through Adafruit's own methods.
         self.i2c = i2c
         self.addr = addr
         self.xshut = xshut
         self.board_name = board_name
-        self.i2c_device = i2c_device.I2CDevice(i2c, addr, probe=False)
-        self._i2c = i2c
-        self._timing_budget = None
+        self._setup = None  # drivers/tof_setup.ChipSetup while the chip starts
         self._one = bytearray(1)
         self._block = bytearray(_RESULT_BLOCK_LEN)
         self._previous = bytearray(_RESULT_BLOCK_LEN)
         self._ready_level = 1  # init table: interrupt active high (0x0030 bit 4 = 0)
-        self._stepping = False
+        self._recipes = {}  # mode * 1000 + budget_ms -> (register, bytes, ...)
         self._clear_state(now_ms)
-        # The configurations sensing/visibility.py switches between, recorded
-        # now so that switching in daylight allocates nothing.
-        self._recipes = {}
-        self._record(LONG, _BUDGET_MS)
-        self._record(SHORT, _BUDGET_MS)
         # Boot: hw.py has just raised XSHUT; the chip needs tBOOT (datasheet
         # 1.2 ms) before it answers. Then the init table is written and the
         # first ranging (VHV calibration, ~100 ms) completes over the first
@@ -221,6 +174,10 @@ class RangeSensor(VL53L1X):
         self.samples += 1
         return True
 
+    def starting(self):
+        """True while the chip boots or calibrates (not while it waits to retry)."""
+        return self._state == _BOOTING or self._state == _CALIBRATING
+
     def configure(self, mode, budget_ms):
         """Ask for a distance mode (SHORT/LONG) and budget; applied between samples."""
         self._wanted_mode = mode
@@ -234,33 +191,6 @@ class RangeSensor(VL53L1X):
         self.ambient_kcps = ((block[_OFS_AMBIENT] << 8) | block[_OFS_AMBIENT + 1]) << 3
         self.range_mm = (block[_OFS_RANGE] << 8) | block[_OFS_RANGE + 1]
         self.signal_kcps = ((block[_OFS_SIGNAL] << 8) | block[_OFS_SIGNAL + 1]) << 3
-
-    # --- Adafruit hooks -------------------------------------------------------
-    # Init and mode changes go through Adafruit's register helpers, a few
-    # dozen transactions; on a noisy bus each is retried so that one glitch
-    # does not throw the whole sequence away. (Not the per-tick path.)
-    def _write_register(self, address, data, length=None):
-        for attempt in range(_REGISTER_TRIES):
-            try:
-                return VL53L1X._write_register(self, address, data, length)
-            except OSError:
-                if attempt == _REGISTER_TRIES - 1:
-                    raise
-
-    def _read_register(self, address, length=1):
-        for attempt in range(_REGISTER_TRIES):
-            try:
-                return VL53L1X._read_register(self, address, length)
-            except OSError:
-                if attempt == _REGISTER_TRIES - 1:
-                    raise
-
-    @property
-    def data_ready(self):
-        ready = self._ready_now()
-        if not ready and self._stepping:
-            raise _Pending()
-        return ready
 
     def _ready_now(self):
         self.i2c.readfrom_mem_into(self.addr, _GPIO__TIO_HV_STATUS, self._one, addrsize=16)
@@ -338,38 +268,40 @@ class RangeSensor(VL53L1X):
         if ready:
             self._finish_init(now_ms)
 
+    def _chip_setup(self):
+        # Adafruit's driver, through drivers/tof_setup.py, only while needed.
+        if self._setup is None:
+            from rearguard.drivers.tof_setup import ChipSetup
+
+            self._setup = ChipSetup(self.i2c, self.addr)
+        return self._setup
+
+    def _drop_setup(self):
+        if self._setup is not None:
+            self._setup = None
+            from rearguard.drivers import tof_setup
+
+            tof_setup.unload()
+
     def _start_init(self, now_ms):
-        model_id, module_type, mask_rev = self.model_info
-        if model_id != 0xEA or module_type != 0xCC or mask_rev != 0x10:
-            raise RuntimeError("wrong sensor id")
-        self._stepping = True
-        try:
-            self._sensor_init()  # Adafruit: init table, start, wait -> _Pending
-            finished = True
-        except _Pending:
-            finished = False
-        finally:
-            self._stepping = False
+        finished = self._chip_setup().start()  # RuntimeError: not a VL53L1X
         self._state = _CALIBRATING
         self._state_ms = now_ms
         if finished:
             self._configure_after_init(now_ms)
 
     def _finish_init(self, now_ms):
-        # The tail of Adafruit's _sensor_init after its wait (ULD SensorInit).
-        self.clear_interrupt()
-        self.stop_ranging()
-        self._write_register(_VHV_CONFIG__TIMEOUT_MACROP_LOOP_BOUND, _VHV_LOOP_BOUND)
-        self._write_register(_VHV_CONFIG__INIT, _VHV_FROM_LAST)
+        self._chip_setup().finish()
         self._configure_after_init(now_ms)
 
     def _configure_after_init(self, now_ms):
-        self._ready_level = self._interrupt_polarity
-        self._timing_budget = self._wanted_budget_ms
-        self.distance_mode = self._wanted_mode  # Adafruit: mode registers + budget
-        self.mode = self._wanted_mode
-        self.budget_ms = self._wanted_budget_ms
-        self.start_ranging()
+        setup = self._chip_setup()
+        self._ready_level = setup.ready_level()
+        for mode, budget_ms in _RECIPES:
+            self._record(mode, budget_ms)
+        self._record(self._wanted_mode, self._wanted_budget_ms)
+        self._drop_setup()
+        self._apply_mode()  # the wanted mode's writes, then ranging starts
         self._state = _RANGING
         self._state_ms = now_ms
         self._last_sample_ms = now_ms
@@ -389,6 +321,9 @@ class RangeSensor(VL53L1X):
                 self._wanted_mode = self.mode
                 self._wanted_budget_ms = self.budget_ms
                 return
+            finally:
+                if self._state == _RANGING:
+                    self._drop_setup()
         i2c = self.i2c
         addr = self.addr
         i2c.writeto_mem(addr, _SYSTEM__MODE_START, _MODE_STOP, addrsize=16)
@@ -398,22 +333,14 @@ class RangeSensor(VL53L1X):
         i2c.writeto_mem(addr, _SYSTEM__MODE_START, _MODE_START, addrsize=16)
         self.mode = self._wanted_mode
         self.budget_ms = self._wanted_budget_ms
-        self._timing_budget = self.budget_ms
 
     def _record(self, mode, budget_ms):
-        """Adafruit's writes for this mode and budget, as (register, bytes, ...)."""
-        recorder = _Recorder()
-        device = self.i2c_device
-        saved_budget = self._timing_budget
-        self.i2c_device = recorder
-        try:
-            self._timing_budget = budget_ms
-            self.distance_mode = mode
-        finally:
-            self.i2c_device = device
-            self._timing_budget = saved_budget
-        recipe = tuple(recorder.writes)
-        self._recipes[mode * 1000 + budget_ms] = recipe
+        """Adafruit's writes for this mode and budget, kept for later switches."""
+        key = mode * 1000 + budget_ms
+        recipe = self._recipes.get(key)
+        if recipe is None:
+            recipe = self._chip_setup().recipe(mode, budget_ms)
+            self._recipes[key] = recipe
         return recipe
 
     def _give_up(self, now_ms, message):
