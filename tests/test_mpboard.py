@@ -89,8 +89,9 @@ def test_reset_boots_main_py_and_ctrl_c_stops_it(board, tmp_path):
     assert rc == 0, out
     time.sleep(0.5)
     try:
-        # `resume`: no soft reset, so main.py's globals show it ran until mpremote's Ctrl-C
-        assert int(run_on_resumed(board.device, "print(ticks)")) > 5
+        # `resume`: no soft reset, so main.py's globals show it ran until mpremote's
+        # Ctrl-C (at least one tick: a loaded machine may still be booting it)
+        assert int(run_on_resumed(board.device, "print(ticks)")) >= 1
         # and that it stopped: the count no longer moves
         first = run_on_resumed(board.device, "print(ticks)")
         time.sleep(0.2)
