@@ -349,7 +349,9 @@ async function boot(cause, raw) {
 
 // --- the REPL loop ----------------------------------------------------------------
 const RAW_PASTE_REQUEST = [0x05, 0x41, 0x01];
-const PASTE_WINDOW = 256; // bytes the host may send per flow-control 0x01, as on the ESP32
+// Bytes per flow-control 0x01: half of the REPL's 256-byte stdin buffer, as pyexec
+// sizes it on the ESP32 (the header and the first 0x01 give the host two windows).
+const PASTE_WINDOW = 128;
 
 function startsWithRawPaste() {
   for (let i = 0; i < RAW_PASTE_REQUEST.length; i++) {
