@@ -32,6 +32,7 @@ from sim.board import VirtualBoard
 from sim.flash import VirtualFlash
 
 DEFAULT_RUN_MS = 45_000
+START_LIMIT_S = 60  # board_process: until the child names its terminal
 BATTERY_MV = 4050
 
 
@@ -355,9 +356,11 @@ def board_process(args=()):
     child = subprocess.Popen([_sys.executable, "-m", "sim.pty", *args], cwd=root,
                              stdout=subprocess.PIPE, text=True)
     try:
-        line = child.stdout.readline()
+        # it plays its run first (about a second); the limit is for a loaded machine
+        ready = _select.select([child.stdout], [], [], START_LIMIT_S)[0]
+        line = child.stdout.readline() if ready else ""
         if not line.startswith("device: "):
-            raise RuntimeError("the virtual board did not start: %r" % line)
+            raise RuntimeError("the virtual board did not start within %d s: %r" % (START_LIMIT_S, line))
         yield line.split()[1]
     finally:
         child.terminate()

@@ -51,7 +51,7 @@ def parsed_by_mpremote(monkeypatch, argv):
 
 def test_mpremote_reads_each_deploy_command_as_intended(monkeypatch, built):
     build_dir = os.path.relpath(built.out_dir, ROOT)
-    clean, copy, reset = deploy.commands("esp32_devkitc", "/dev/ttyUSB0", build_dir)
+    clean, copy, reset = (step.argv for step in deploy.steps("esp32_devkitc", "/dev/ttyUSB0", build_dir))
     names = [[name for name, _args in parsed_by_mpremote(monkeypatch, cmd[1:])]
              for cmd in (clean, copy, reset)]
     assert names == [["connect", "resume", "run"], ["connect", "resume", "fs"],
@@ -131,7 +131,7 @@ def test_the_copy_command_lays_the_build_out_as_the_board_root(tmp_path, built, 
     board_root = tmp_path / "flash"
     board_root.mkdir()
     (board_root / "sessions").mkdir()
-    copy = deploy.commands("esp32_devkitc", "/dev/null", os.path.relpath(built.out_dir, ROOT))[1]
+    copy = deploy.steps("esp32_devkitc", "/dev/null", os.path.relpath(built.out_dir, ROOT))[1].argv
     assert copy[4:7] == ["fs", "cp", "-r"]
     argv = ["cp", "-r"] + [os.path.join(ROOT, p) for p in copy[7:-1]] + [copy[-1]]
     for _ in range(2 if again else 1):
@@ -170,7 +170,7 @@ def test_device_clean_removes_only_what_a_deploy_owns():
 
 def test_deploy_without_a_build_says_to_build_first(tmp_path):
     with pytest.raises(deploy.DeployError, match="make build BOARD=esp32_devkitc"):
-        deploy.commands("esp32_devkitc", "/dev/ttyUSB0", os.path.relpath(tmp_path, ROOT))
+        deploy.steps("esp32_devkitc", "/dev/ttyUSB0", os.path.relpath(tmp_path, ROOT))
 
 
 def test_deploy_cli_rejects_an_unknown_board(capsys):
@@ -178,3 +178,33 @@ def test_deploy_cli_rejects_an_unknown_board(capsys):
     assert "known boards" in capsys.readouterr().err
 
 
+
+
+def test_a_board_that_does_not_answer_stops_the_deploy_with_one_line(monkeypatch, built, tmp_path):
+    # A pseudo-terminal nobody serves: mpremote's Ctrl-C gets no raw REPL back,
+    # and its reads on a pty have no timeout of their own.
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(deploy.subprocess, "Popen", popen)
+    monkeypatch.setattr(deploy, "COMMAND_LIMIT_S", 2)
+    try:
+        clean = deploy.steps("esp32_devkitc", port, os.path.relpath(built.out_dir, ROOT))[0]
+        with pytest.raises(deploy.DeployError) as stopped:
+            deploy.run(clean, port)
+    finally:
+        os.close(slave)
+        os.close(master)
+    message = str(stopped.value)
+    assert "\n" not in message
+    assert port in message and "did not answer within 2 s" in message and "removing the old build" in message
+    (mpremote,) = started
+    assert mpremote.returncode is not None, "mpremote was left running"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(mpremote.pid, 0)  # its whole process group is gone

@@ -8,9 +8,10 @@
 // Why it is more than a pipe into replProcessChar:
 // - The port has no VM hook and busy-waits in time.sleep_ms, so JavaScript's
 //   event loop never runs while Python runs. Everything here is synchronous:
-//   the board's Python modules (sim/mpboard/device) call back into `board.poll`
-//   while the firmware runs, and that is where serial bytes are read and where
-//   Ctrl-C becomes a KeyboardInterrupt (mp_sched_keyboard_interrupt).
+//   the board's Python modules (sim/mpboard/device), sys.stdin and select.poll
+//   call back into this file while the firmware runs, and that is where serial
+//   bytes are read. Ctrl-C becomes a KeyboardInterrupt (mp_sched_keyboard_
+//   interrupt) as each byte arrives, as the ESP32's UART driver does.
 // - The port's event-driven raw-paste mode hangs, so raw-paste (0x05 'A' 0x01)
 //   is done here: the flow control with the host, then the collected code is
 //   fed to the plain raw REPL (its "OK" withheld). mpremote then writes without
@@ -93,9 +94,17 @@ function inRawRepl() {
 }
 
 // --- serial in -----------------------------------------------------------------
+// Every byte from the host enters the queue in readAvailable, and nowhere else.
+// There, as the ESP32's UART receive interrupt (or the S3's USB-Serial/JTAG
+// handler) does, the interrupt character is taken out of the stream while
+// MicroPython has one set (pyexec sets Ctrl-C while code runs, kbd_intr changes
+// it) and becomes a KeyboardInterrupt. No reader of the queue (the REPL,
+// sys.stdin, select.poll) can swallow it; while the REPL waits (no interrupt
+// character) Ctrl-C is an ordinary REPL byte.
 const inq = []; // bytes received and not yet consumed (REPL or sys.stdin)
 const readBuf = Buffer.alloc(4096);
 let inputClosed = false;
+let interruptPending = false; // Ctrl-C scheduled during the current wait: end it
 
 function readAvailable() {
   for (;;) {
@@ -110,8 +119,16 @@ function readAvailable() {
       inputClosed = true;
       return;
     }
-    for (let i = 0; i < n; i++) inq.push(readBuf[i]);
     logWire("<", readBuf.subarray(0, n));
+    const intr = mp ? mp._module._mp_hal_get_interrupt_char() : -1;
+    for (let i = 0; i < n; i++) {
+      if (readBuf[i] === intr) {
+        interruptPending = true;
+        mp._module._mp_sched_keyboard_interrupt();
+      } else {
+        inq.push(readBuf[i]);
+      }
+    }
     if (n < readBuf.length) return;
   }
 }
@@ -180,36 +197,18 @@ function shutdown() {
 }
 
 // --- what the Python side calls (device/*.py through the `js` module) ------------
-let interruptPending = false;
-let inIdle = false; // the REPL waits: Ctrl-C is a REPL character, not an interrupt
-
+// The serial line is served (bytes in, output flushed) whenever Python waits or
+// looks at it: time.sleep_ms, machine's I2C/PWM/WDT calls, sys.stdin reads and
+// select.poll on sys.stdin, and a program that prints.
 function serviceSerial() {
   readAvailable();
-  if (inIdle) {
-    flush();
-    return;
-  }
-  // Ctrl-C while Python runs: the UART driver's job on a real board. The byte
-  // is consumed, the rest stays queued for sys.stdin and then the REPL.
-  const intr = mp._module._mp_hal_get_interrupt_char();
-  if (intr >= 0) {
-    const at = inq.indexOf(intr);
-    if (at >= 0) {
-      inq.splice(at, 1);
-      interruptPending = true;
-      mp._module._mp_sched_keyboard_interrupt();
-    }
-  }
   flush();
   if (inputClosed) shutdown();
 }
 
 globalThis.mpboard = {
   // Called by the board's Python modules between firmware steps.
-  poll() {
-    interruptPending = false;
-    serviceSerial();
-  },
+  poll: serviceSerial,
   // time.sleep_ms on this board: serve the serial line while waiting.
   sleep(ms) {
     const end = Date.now() + ms;
@@ -220,10 +219,6 @@ globalThis.mpboard = {
       if (left <= 0 || interruptPending || resetRequest) return;
       sleepReal(Math.min(left, 2));
     }
-  },
-  available() {
-    readAvailable();
-    return inq.length;
   },
   reset(kind) {
     resetRequest = kind;
@@ -245,16 +240,30 @@ globalThis.mpboard = {
 // sys.stdin on this board reads the serial queue; blocking like the ESP32's,
 // except that Ctrl-C (or a reset) ends the read so the interrupt can land.
 function stdinByte() {
+  interruptPending = false;
   for (;;) {
     if (inq.length) return inq.shift();
     serviceSerial();
     if (inq.length) continue;
-    if (interruptPending || resetRequest) {
-      interruptPending = false;
-      return null;
-    }
+    if (interruptPending || resetRequest) return null;
     sleepReal(1);
   }
+}
+
+// select.poll on sys.stdin: readable only when a byte is queued, as on the
+// ESP32. The port's poll with a timeout calls this in a loop and its own poll()
+// ignores the timeout, so the line is served here (a mount's request must
+// reach the host before the board waits for the answer), and a poll that finds
+// nothing right after another did waits 1 ms instead of spinning a core.
+let lastEmptyPollMs = 0;
+function pollStdin() {
+  serviceSerial();
+  if (inq.length === 0) {
+    const now = Date.now();
+    if (now - lastEmptyPollMs <= 1) sleepReal(1);
+    lastEmptyPollMs = now;
+  }
+  return (inq.length ? 0x1 : 0) | 0x4; // POLLIN, POLLOUT
 }
 
 // --- one boot of MicroPython ----------------------------------------------------
@@ -301,11 +310,8 @@ async function startInstance(cause, flash) {
     if (name.endsWith(".py")) FS.writeFile(SUPPORT + "/" + name, fs.readFileSync(path.join(DEVICE_DIR, name)));
   }
   if (cfg.trace) FS.writeFile(SUPPORT + "/trace.csv", fs.readFileSync(cfg.trace));
-  // sys.stdin polls readable only when a byte is queued, as on the ESP32.
   const stdin = FS.getStream(0);
-  stdin.stream_ops = Object.assign({}, stdin.stream_ops, {
-    poll: () => (inq.length || (readAvailable(), inq.length) ? 0x1 : 0) | 0x4,
-  });
+  stdin.stream_ops = Object.assign({}, stdin.stream_ops, { poll: pollStdin });
   globalThis.mpboard.resetCause = RESET_CAUSE[cause];
   mp.runPython("import sys\nsys.path.insert(0, '/_board')\nimport mpboard_boot\nmpboard_boot.setup()");
 }
@@ -343,7 +349,9 @@ async function boot(cause, raw) {
 
 // --- the REPL loop ----------------------------------------------------------------
 const RAW_PASTE_REQUEST = [0x05, 0x41, 0x01];
-const PASTE_WINDOW = 256; // bytes the host may send per flow-control 0x01, as on the ESP32
+// Bytes per flow-control 0x01: half of the REPL's 256-byte stdin buffer, as pyexec
+// sizes it on the ESP32 (the header and the first 0x01 give the host two windows).
+const PASTE_WINDOW = 128;
 
 function startsWithRawPaste() {
   for (let i = 0; i < RAW_PASTE_REQUEST.length; i++) {
@@ -385,9 +393,7 @@ async function main() {
         if (inq.length === 0) {
           if (Date.now() - lastIdle >= 10) {
             lastIdle = Date.now();
-            inIdle = true;
             const code = idle();
-            inIdle = false;
             flush();
             if (code !== 0 || resetRequest) break;
           }
