@@ -19,7 +19,7 @@ help:
 	@echo "make test                        the whole test suite (lint, pytest, real MicroPython)"
 	@echo "make bench                       figures: allocation, heap, build size, detection"
 	@echo "make build BOARD=<name>          compile firmware for a board into build/<name>/"
-	@echo "make deploy BOARD=<name> PORT=<device> [DRY=1]   copy a build to a board"
+	@echo "make deploy BOARD=<name> PORT=<device> [DRY=1] [ROMFS=1]   copy a build to a board"
 	@echo "make sync PORT=<device>          pull sessions from a board"
 	@echo "boards: $(BOARDS)"
 
@@ -67,7 +67,7 @@ build: check-board setup
 	$(VPY) -m tools.build $(BOARD)
 
 deploy: check-board check-port build
-	$(VPY) -m tools.deploy $(BOARD) $(PORT) $(if $(DRY),--dry-run)
+	$(VPY) -m tools.deploy $(BOARD) $(PORT) $(if $(DRY),--dry-run) $(if $(ROMFS),--romfs)
 
 sync: check-port setup
 	$(VENV)/bin/rearguard pull --port $(PORT)

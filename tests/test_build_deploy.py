@@ -4,6 +4,7 @@ to a board's filesystem, and the messages for a wrong BOARD or missing PORT."""
 import hashlib
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -208,3 +209,43 @@ def test_a_board_that_does_not_answer_stops_the_deploy_with_one_line(monkeypatch
     assert mpremote.returncode is not None, "mpremote was left running"
     with pytest.raises(ProcessLookupError):
         os.killpg(mpremote.pid, 0)  # its whole process group is gone
+
+
+def test_make_deploy_romfs_dry_prints_the_romfs_route(monkeypatch):
+    code, out = make("deploy", "BOARD=esp32_devkitc", "PORT=/dev/ttyUSB0", "DRY=1", "ROMFS=1")
+    assert code == 0, out
+    lines = [shlex.split(line)[4:] for line in out.splitlines() if line.startswith(".venv/bin/mpremote ")]
+    assert lines == [["romfs", "query"], ["run", "tools/mp/device_clean.py"],
+                     ["romfs", "--no-mpy", "deploy", "build/romfs/esp32_devkitc"],
+                     ["fs", "cp", "build/esp32_devkitc/main.py", ":main.py"], ["reset"]]
+    # The image's content is the build without main.py, which boots from the filesystem.
+    image = os.path.join(ROOT, "build", "romfs", "esp32_devkitc")
+    assert sorted(os.listdir(image)) == ["board.mpy", "lib", "rearguard"]
+    for step in deploy.steps("esp32_devkitc", "/dev/ttyUSB0", romfs=True):
+        names = [name for name, _args in parsed_by_mpremote(monkeypatch, step.argv[1:])]
+        assert names[:2] == ["connect", "resume"] and len(names) == 3, (step, names)
+
+
+def test_the_romfs_image_builds_from_the_package(tmp_path, built):
+    package = deploy.romfs_tree(os.path.relpath(built.out_dir, ROOT))
+    image = tmp_path / "rearguard.romfs"
+    proc = subprocess.run([deploy.MPREMOTE, "romfs", "--no-mpy", "-o", str(image), "build", package],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "app.mpy" in proc.stdout and "main.py" not in proc.stdout
+    assert image.stat().st_size > 0.9 * sum(
+        os.path.getsize(os.path.join(d, f)) for d, _s, fs in os.walk(package) for f in fs)
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="the virtual board needs Node.js")
+def test_romfs_deploy_to_a_board_without_romfs_stops_with_one_line(built, capsys):
+    # The virtual board's MicroPython (like the stock ESP32 images) has no ROMFS.
+    from sim.mpboard.launcher import BoardProcess
+
+    with BoardProcess("--baud", "0") as board:
+        query = deploy.steps("esp32_devkitc", board.device, os.path.relpath(built.out_dir, ROOT),
+                             romfs=True)[0]
+        with pytest.raises(deploy.DeployError) as stopped:
+            deploy.run(query, board.device)
+    message = str(stopped.value)
+    assert "\n" not in message and board.device in message and "no ROMFS partition" in message
