@@ -50,15 +50,22 @@ def test_pull_stores_every_session_then_acks_and_a_second_pull_adds_nothing(dev,
 
 
 def test_get_resumes_at_an_offset(dev):
-    blob = dev.store.read(2)
-    dev.to_device.extend(protocol.encode_frame(9, "GET 2 100"))
+    # The session file, then its track, as one stream.
+    file = dev.store.read(2)
+    blob = file + dev.flash.files["rg/s00000002.trk"]
+    assert len(blob) > len(file)
+    dev.to_device.extend(protocol.encode_frame(8, "GET 2 %d" % (len(file) + 4)))  # inside the track
     dev.step(20)
+    frames = frames_out(dev)
+    assert binascii.a2b_base64(frames[0][1][3]) == bytes(blob[len(file) + 4 :])
+    dev.to_device.extend(protocol.encode_frame(9, "GET 2 100"))
+    dev.step(40)
     frames = frames_out(dev)
     data = b"".join(binascii.a2b_base64(w[3]) for _s, w in frames if w[0] in ("D", "L"))
     assert data == bytes(blob[100:])
     assert frames[0][1][1:3] == ["2", "100"]
     assert frames[-1][1][0] == "L"  # the last piece carries the size and checksum
-    assert frames[-1][1][4:] == [str(len(blob)), "%08x" % sessionfile.check(blob)[1]]
+    assert frames[-1][1][4:] == [str(len(blob)), "%08x" % sessionfile.check(file)[1]]
 
 
 def test_get_streams_several_sessions_back_to_back(dev):
