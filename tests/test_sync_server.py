@@ -143,6 +143,40 @@ def test_profile_set_is_validated_and_survives_a_reboot(flash):
         dev.close()
 
 
+def test_the_clip_refuses_thresholds_out_of_order_and_resets_to_defaults(flash):
+    # caution > warning > stop, in time and in distance: the clip itself holds
+    # the line, whatever a host sends.
+    dev = LoopbackDevice(flash)
+    link = DeviceLink(dev.port, timeout_s=0.5)
+    with pytest.raises(DeviceError, match="ttc_warning_ms 2200 must be above ttc_stop_ms 3000"):
+        link.profile_set("ttc_stop_ms", 3000)
+    with pytest.raises(DeviceError, match="caution_distance_mm 1600 must be above warning_distance_mm 1700"):
+        link.profile_set("warning_distance_mm", 1700)
+    assert (dev.app.profile.ttc_stop_ms, dev.app.profile.warning_distance_mm) == (1200, 1000)
+    link.profile_set("caution_distance_mm", 3000)
+    link.profile_set("warning_distance_mm", 2500)  # in order once caution has moved up
+    link.profile_set("reaction_ms", 800)
+    values = link.profile_reset()
+    assert values == {f[0]: f[1] for f in dev.modules["profile"].FIELDS}
+    dev.close()
+    dev = LoopbackDevice(flash)  # power cycle: the defaults were saved
+    try:
+        assert dev.app.profile.items() == [(f[0], f[1]) for f in dev.modules["profile"].FIELDS]
+    finally:
+        dev.close()
+
+
+def test_a_saved_profile_out_of_order_is_not_used(flash):
+    with flash.open("rg/profile", "wb") as f:
+        f.write(b"ttc_stop_ms 4000\nreaction_ms 700\n_edits 3")  # edited by hand: stop above warning
+    dev = LoopbackDevice(flash)
+    try:
+        assert dev.app.profile.ttc_stop_ms == 1200 and dev.app.profile.reaction_ms == 500
+        assert "profile thresholds out of order; defaults used" in dev.store.problems
+    finally:
+        dev.close()
+
+
 def test_the_host_sets_the_clock_and_later_sessions_have_a_start_time(dev, tmp_path):
     link = DeviceLink(dev.port, timeout_s=0.5)
     assert link.hello()["clock"] == "0"
