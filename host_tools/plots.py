@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 
 from host_tools import export, track  # noqa: E402
 
@@ -61,10 +61,10 @@ def timeline_figure(row, events, samples):
         ax.axvline(0, color="#333", lw=1, ls="--")
         ax.axvline(end, color="#333", lw=1, ls="--")
         ax.grid(axis="x", alpha=0.25)
-    ax_range.text(0, 1.01, " start", transform=ax_range.get_xaxis_transform(), fontsize=8, va="bottom")
-    ax_range.text(end, 1.01, "end ", transform=ax_range.get_xaxis_transform(), fontsize=8, va="bottom",
-                  ha="right")
+    for x, text, side in ((0, " start", "left"), (end, "end ", "right")):
+        ax_speed.text(x, 0.97, text, transform=ax_speed.get_xaxis_transform(), fontsize=8, va="top", ha=side)
     ax_speed.set_xlim(-0.01 * end - 1, end * 1.01 + 1)
+    ax_speed.xaxis.set_major_locator(MultipleLocator(_tick_step(end)))
     ax_speed.xaxis.set_major_formatter(FuncFormatter(lambda s, _pos: export.clock_text(max(0, int(s)))))
     ax_speed.set_xlabel("time into the run (min:s)")
     fig.suptitle(_run_title(row), fontsize=11)
@@ -73,6 +73,12 @@ def timeline_figure(row, events, samples):
                       transform=ax_range.transAxes, ha="center", color="#555")
     fig.tight_layout()
     return fig
+
+
+def _tick_step(seconds):
+    # Round minutes (or seconds for a short run), about ten ticks at most.
+    return next(step for step in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+                if seconds / step <= 10)
 
 
 def _run_title(row):
@@ -100,7 +106,7 @@ def _alert_spans(ax, samples, events):
                 ax.plot(e["t_ms"] / 1000, 0.5, "o", color=colour, ms=8)
     handles = [Patch(color=c, alpha=0.5, label="alert: %s" % n) for _l, n, c in LEVELS]
     ax.legend(handles=handles + [plt.Line2D([], [], color=RANGE, label="nearest thing behind (gap: nothing in reach)")],
-              loc="upper right", fontsize=8, ncol=2)
+              loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=8, ncol=4, frameon=False)
 
 
 def _range_line(ax, samples):
@@ -151,7 +157,6 @@ def _speed_line(ax, samples, row):
         cad.plot(ts, [s.cadence_spm or math.nan for s in samples], color="#999", lw=0.8, ls=":")
         cad.set_ylim(0, max([s.cadence_spm for s in samples] + [200]) * 1.15)
         cad.set_ylabel("cadence (steps/min, dotted)", color="#777", fontsize=8)
-    ax.legend(loc="upper left", fontsize=8)
 
 
 # --- weeks ---------------------------------------------------------------------------
@@ -198,6 +203,11 @@ def trend_figure(rows):
     falls = [w[3] for w in weeks]
     axes[0].bar(days, km, width=6, align="edge", color="#1f77b4")
     axes[0].set_ylabel("distance (km)")
+    top = max(km + [0]) * 1.15 or 1
+    for day, week in zip(days, weeks):
+        axes[0].text(day + datetime.timedelta(days=3), week[1] + top * 0.02,
+                     "%d run%s" % (week[4], "" if week[4] == 1 else "s") if week[4] else "no runs",
+                     ha="center", va="bottom", fontsize=8, color="#444")
     axes[1].plot([d + datetime.timedelta(days=3) for d in days], per_km, "o-", color="#d62728")
     axes[1].set_ylabel("alerts per km")
     axes[2].bar(days, falls, width=6, align="edge", color="#ff7f0e")
@@ -209,8 +219,9 @@ def trend_figure(rows):
         ax.grid(axis="y", alpha=0.3)
     axes[2].xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO,
                                                            interval=max(1, len(weeks) // 10)))
-    axes[2].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
-    axes[2].set_xlabel("week starting (Monday)")
+    axes[2].xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    axes[2].set_xlabel("week starting Monday" + (", %s to %s" % (weeks[0][0].strftime("%b %Y"), weeks[-1][0].strftime("%b %Y"))
+                                                 if weeks else ""))
     if days:
         axes[2].set_xlim(days[0] - datetime.timedelta(days=1), days[-1] + datetime.timedelta(days=8))
     else:
