@@ -52,10 +52,13 @@ def _console():
     return console
 
 
-def _table(*columns, title=None):
-    from rich.table import Table
+_WHOLE = ("session", "clip", "uid", "start", "setting")  # what a row is known by: never wrapped
 
-    return Table(*columns, title=title)
+
+def _table(*columns, title=None):
+    from rich.table import Column, Table
+
+    return Table(*(Column(c, no_wrap=c in _WHOLE) for c in columns), title=title)
 
 
 def _open_db(args, create=False):
@@ -200,15 +203,16 @@ def cmd_sessions(args):
     if args.json:
         print(json.dumps([export.session_record(r) for r in rows], indent=1))
         return 0
-    table = _table("session", "start", "duration", "distance", "pace", "alerts c/w/s", "closest",
-                   "stumbles", "falls", "too fast", "blind", "flags", title="%d session(s)" % len(rows))
+    table = _table("session", "start", "time", "distance", "pace", "alerts c/w/s", "closest",
+                   "stumbles/falls", "too fast", "blind", title="%d session(s)" % len(rows))
     for r in rows:
-        table.add_row(r["ref"], export.start_text(r), export.duration_text(r["duration_ms"]),
-                      export.distance_text(r["distance_mm"]), export.pace_text(r["distance_mm"], r["moving_ms"]),
+        table.add_row(r["ref"], export.start_text(r, short=True) + (" recovered" if r["recovered"] else ""),
+                      export.duration_text(r["duration_ms"]), export.distance_text(r["distance_mm"]),
+                      export.pace_text(r["distance_mm"], r["moving_ms"]),
                       "%d/%d/%d" % (r["alerts_caution"], r["alerts_warning"], r["alerts_stop"]),
-                      "-" if r["closest_mm"] < 0 else "%d mm" % r["closest_mm"],
-                      str(r["stumbles"]), str(r["falls"]), export.duration_text(r["too_fast_ms"]),
-                      export.duration_text(r["blind_ms"]), "recovered" if r["recovered"] else "")
+                      "-" if r["closest_mm"] < 0 else "%.2f m" % (r["closest_mm"] / 1000),
+                      "%d/%d" % (r["stumbles"], r["falls"]), export.duration_text(r["too_fast_ms"]),
+                      export.duration_text(r["blind_ms"]))
     _console().print(table)
     if note:
         print(note)

@@ -35,9 +35,11 @@ def utc_iso(unix_s):
     return datetime.datetime.fromtimestamp(unix_s, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def start_text(row):
+def start_text(row, short=False):
     if row["start_s"] is not None:
-        return local_time(row["start_s"]) + (" (from uptime)" if row["dated"] == "uptime" else "")
+        return local_time(row["start_s"]) + (" (from uptime)" if row["dated"] == "uptime" and not short else "")
+    if short:
+        return "undated, boot %d" % row["boot"]
     return "undated (boot %d +%s)" % (row["boot"], duration_text(row["start_uptime_ms"]))
 
 

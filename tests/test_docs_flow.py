@@ -54,7 +54,7 @@ def test_the_flow_runs_as_written(virtual_clip, tmp_path):
     outputs = []
     for line in flow("docs/host.md")[1:]:
         proc = subprocess.run(command(line, virtual_clip), cwd=tmp_path, capture_output=True, text=True,
-                              timeout=60, env=dict(os.environ, REARGUARD_HOME=str(tmp_path)))
+                              timeout=60, env=dict(os.environ, REARGUARD_HOME=str(tmp_path), COLUMNS="160"))
         assert proc.returncode == 0, (line, proc.stdout, proc.stderr)
         outputs.append(proc.stdout)
     pulled, named, listed, shown, plotted = outputs
