@@ -351,7 +351,7 @@ def _open_problem(path, e):
     if "exclusively lock" in text or "Access is denied" in text or getattr(e, "errno", None) == 16:
         return ("%s is held by another program (an open `mpremote repl`, a serial monitor?): "
                 "close it, then retry" % path)
-    if "No such file" in text or "could not open port" in text and "FileNotFound" in text:
+    if "No such file" in text:
         return "no serial port %s: is the clip plugged in? `rearguard devices` lists the ports" % path
     return "cannot open %s: %s (check `rearguard devices`)" % (path, e)
 

@@ -39,8 +39,8 @@ from sim.flash import VirtualFlash
 
 DEFAULT_RUN_MS = 45_000
 BATTERY_MV = 4050
-NO_REPL = (b"\r\nthis virtual board (python -m sim board --pty) runs the firmware in CPython and has "
-           b"no MicroPython REPL: for mpremote use `python -m sim mpboard`\r\n>>> ")
+NO_REPL = (b"this virtual board (python -m sim board --pty) runs the firmware in CPython and has "
+           b"no MicroPython REPL: for mpremote use `python -m sim mpboard`")
 
 
 class PtyConsole:
@@ -237,14 +237,58 @@ def serve(board_name="esp32_devkitc", scenario=None, baud=None, flash=None, defa
 
 def at_the_prompt(console):
     """After Ctrl-C: a board would now sit at the REPL prompt, echoing what it
-    is sent; mpremote's request for the raw REPL gets NO_REPL."""
+    is sent (so `rearguard pull` sees a REPL, not a clip). Nothing runs here:
+    a line typed gets NO_REPL, and so does mpremote, through just enough of the
+    raw REPL protocol for it to print NO_REPL as the error of its request
+    instead of waiting forever."""
     console.write(b">>> ")
+    repl = StandInRepl()
     while True:
-        time.sleep(0.05)
+        time.sleep(0.02)
         if console.readable():
             got = bytes(console._pending)
             console._pending.clear()
-            console.write(NO_REPL if b"\x01" in got else got.replace(b"\x03", b""))
+            console.write(repl.feed(got))
+
+
+class StandInRepl:
+    """The replies of a prompt that runs nothing (see at_the_prompt)."""
+
+    RAW = b"raw REPL; CTRL-B to exit\r\n>"
+
+    def __init__(self):
+        self.raw = False
+        self.code = bytearray()
+
+    def feed(self, data):
+        out = bytearray()
+        for i in range(len(data)):
+            out += self._raw(data[i : i + 1]) if self.raw else self._friendly(data[i : i + 1])
+        return bytes(out)
+
+    def _friendly(self, b):
+        if b == b"\x01":  # Ctrl-A: raw REPL
+            self.raw = True
+            self.code.clear()
+            return self.RAW
+        if b in (b"\r", b"\x04"):
+            return b"\r\n" + NO_REPL + b"\r\n>>> "
+        return b"\r\n>>> " if b == b"\x03" else b if b >= b" " else b""
+
+    def _raw(self, b):
+        if b == b"\x02":  # Ctrl-B: back to the friendly prompt
+            self.raw = False
+            return b"\r\n>>> "
+        if b == b"\x04" and not self.code:  # a soft reset: the raw REPL again
+            return b"soft reboot\r\n" + self.RAW
+        if b == b"\x04":  # the end of a program: "run" it, its error is NO_REPL
+            self.code.clear()
+            return b"OK\x04" + NO_REPL + b"\r\n\x04>"
+        self.code += b
+        if self.code == b"\x05A\x01":  # raw paste: not offered
+            self.code.clear()
+            return b"R\x00"
+        return b""
 
 
 class LoopbackDevice:

@@ -4,6 +4,8 @@ pseudo-terminal and pyserial, as `rearguard pull --port <path>` would be used:
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -165,3 +167,12 @@ def test_ctrl_c_on_the_line_still_stops_the_firmware(clip):
             if b"stopped (Ctrl-C)" in seen:
                 break
     assert b"stopped (Ctrl-C)" in seen  # motor off, session closed, back at the REPL
+
+
+@pytest.mark.parametrize("clip", [["--no-default-run"]], indirect=True)
+def test_mpremote_is_told_plainly_that_this_board_answers_rearguard_only(clip):
+    mpremote = os.path.join(os.path.dirname(sys.executable), "mpremote")
+    for args in (["fs", "ls"], ["resume", "exec", "print(1)"]):
+        proc = subprocess.run([mpremote, "connect", clip, *args], capture_output=True, text=True, timeout=30)
+        assert proc.returncode != 0
+        assert "no MicroPython REPL: for mpremote use `python -m sim mpboard`" in proc.stdout + proc.stderr
