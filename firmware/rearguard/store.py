@@ -11,9 +11,10 @@
 # Every write goes to a .tmp name and is renamed into place (atomic on
 # LittleFS). The track grows by appends instead, each committed whole when its
 # file is closed (LittleFS is copy-on-write), so it costs no rewrite; the
-# summary written after an append says how many of its bytes count. Full flash: the oldest synced sessions are deleted first; an
-# unsynced one never is - it stays in RAM (still listed and served to the
-# host) and `low_storage` is raised until there is room again.
+# summary written after an append says how many of its bytes count.
+# Full flash: the oldest synced sessions are deleted first (with their
+# tracks); an unsynced one never is - it stays in RAM (still listed and served
+# to the host) and `low_storage` is raised until there is room again.
 #
 # The flash is the `os` module main.py injects (LittleFS on the board) or any
 # object with its file functions; the simulator's virtual flash is one.
