@@ -163,11 +163,11 @@ class SessionDB:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
             if not missing and "clips" in tables:
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
-            for name, kind in missing:
-                self.conn.execute("ALTER TABLE sessions ADD COLUMN %s %s" % (name, kind))
+            # One script, one transaction (the names are ours, not the device's).
             self.conn.executescript(
-                """
+                "BEGIN IMMEDIATE;"
+                + "".join("ALTER TABLE sessions ADD COLUMN %s %s;" % c for c in missing)
+                + """
                 CREATE TABLE IF NOT EXISTS clips (uid TEXT PRIMARY KEY, name TEXT, board TEXT,
                     firmware TEXT, first_pull_s INTEGER, last_pull_s INTEGER, battery_mv INTEGER);
                 INSERT OR IGNORE INTO clips (uid, board, firmware, first_pull_s, last_pull_s)
@@ -177,9 +177,9 @@ class SessionDB:
                 UPDATE sessions SET track_crc = 0 WHERE track_crc IS NULL;
                 UPDATE sessions SET start_s = start_unix_s, dated = 'clock'
                     WHERE start_s IS NULL AND flags & 2 AND start_unix_s > 0;
-                """)
-            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            self.conn.execute("COMMIT")
+                INSERT OR REPLACE INTO meta VALUES ('schema', '%d');
+                COMMIT;
+                """ % SCHEMA_VERSION)
         except sqlite3.Error as e:
             self._rollback()
             raise DBError(_explain(e, self.path)) from e

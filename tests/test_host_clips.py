@@ -5,11 +5,13 @@ database that gets back every session the clips still hold."""
 
 import datetime
 import json
+import sqlite3
+import struct
 import time
 
 import pytest
 
-from host_tools import cli
+from host_tools import cli, track
 from host_tools.db import SessionDB
 from host_tools.link import DeviceLink
 from host_tools.pull import pull
@@ -196,3 +198,46 @@ def test_a_different_run_under_a_known_id_is_kept_apart_not_written_over(tmp_pat
         erased.close()
     assert [(r["session_id"], r["crc"], r["start_s"]) for r in db.sessions()] == [
         (1, stored["crc"], stored["start_s"])]
+
+
+def format_1(blob):
+    """A session file as firmware before the track wrote it (format 1)."""
+    from rearguard import sessionfile
+
+    at = 4 + struct.calcsize("<" + "".join(f[1] for f in sessionfile.summary_fields()))
+    body = blob[:3] + b"\x01" + blob[4 : at - 8] + blob[at:-4]
+    return body + struct.pack("<I", sessionfile.crc32(body))
+
+
+def test_a_database_and_sessions_from_before_the_track_still_read(tmp_path, capsys):
+    # A schema 1 database (no clips table, no track columns) holding a format 1
+    # session, as the tool before this one made it.
+    from rearguard import sessionfile
+
+    dev = runs_on_days(ANA, (MAY_6,))
+    try:
+        old = format_1(bytes(dev.store.read(1)))
+    finally:
+        dev.close()
+    summary = track.decode(old)[0]
+    assert summary["session_id"] == 1 and summary["track_bytes"] == 0 and summary["start_unix_s"] == MAY_6
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(str(path))
+    v1 = [n for n in sessionfile.summary_names() if not n.startswith("track_")]
+    conn.executescript(
+        "CREATE TABLE sessions (device TEXT NOT NULL, %s, firmware TEXT, board TEXT, crc INTEGER, "
+        "size INTEGER, raw BLOB, pulled_unix_s INTEGER, PRIMARY KEY (device, session_id));"
+        "CREATE TABLE events (device TEXT NOT NULL, session_id INTEGER NOT NULL, t_ms INTEGER, kind TEXT, "
+        "level TEXT); CREATE TABLE staging (device TEXT NOT NULL, session_id INTEGER NOT NULL, crc INTEGER, "
+        "size INTEGER, raw BLOB, PRIMARY KEY (device, session_id)); CREATE TABLE meta (key TEXT PRIMARY KEY, "
+        "value TEXT); INSERT INTO meta VALUES ('schema', '1');" % ", ".join("%s INTEGER" % n for n in v1))
+    conn.execute("INSERT INTO sessions VALUES (%s)" % ", ".join("?" * (len(v1) + 7)),
+                 [ANA] + [summary[n] for n in v1] + ["0.1.0", "esp32_devkitc", sessionfile.check(old)[1],
+                                                     len(old), old, MAY_6 + DAY])
+    conn.commit()
+    conn.close()
+    assert rg(path, "show", "1") == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith(ANA + "/1") and "2024-05-06 07:30" in shown and "track      none" in shown
+    assert [c["uid"] for c in as_json(capsys, path, "clips")] == [ANA]
+    assert rg(path, "plot", "1", "-o", str(tmp_path / "old.png")) == 0
