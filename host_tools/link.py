@@ -16,10 +16,13 @@ import time
 
 import serial
 
-from rearguard import protocol, sessionfile
+from host_tools import track
+from rearguard import protocol
 
 MAX_HOST_LINE = 4096  # longer lines are noise (the device never sends them)
-MAX_SESSION_BYTES = 64 * 1024  # a session file is about 1 KB; more is hostile
+# A session file is about 1 KB, its track 14.4 KB per hour: a day's run is
+# under 400 KB; more is hostile.
+MAX_SESSION_BYTES = 1024 * 1024
 MAX_SESSIONS = 100_000
 MAX_LIST_PAGES = MAX_SESSIONS // protocol.LIST_PER_FRAME + 2
 _ENTRY = re.compile(r"^(\d{1,10}):(\d{1,10}):([0-9a-f]{8}):([su])$")
@@ -32,6 +35,16 @@ _PORT_ERRORS = (serial.SerialException, OSError)
 
 class LinkError(Exception):
     """The link failed in a way the user can act on (message says how)."""
+
+
+class AtPrompt(LinkError):
+    """The clip answers as the MicroPython REPL: the firmware is not running."""
+
+
+# What the port shows when MicroPython's REPL, not the firmware, is listening.
+_PROMPTS = (b">>> ", b"raw REPL; CTRL-B to exit\r\n>")
+AT_PROMPT = ("the clip is at the MicroPython prompt (REPL), not running its firmware: "
+             "reset it (`mpremote connect PORT reset`, or unplug it and plug it in), then retry")
 
 
 class DeviceError(LinkError):
@@ -70,13 +83,16 @@ class DeviceLink:
         self.bytes_out = 0
         self.retried = 0
         self.partial = None  # (entry, bytes so far) of a fetch cut short, for resuming
+        self._sent = b""  # the last request: echoed back, it means a REPL is listening
 
     @classmethod
     def open(cls, path, baud=115200, **kw):
+        # Exclusive, as mpremote opens it: two programs on one port garble each other.
         try:
-            port = serial.serial_for_url(path, baudrate=baud, timeout=0.05, write_timeout=2)
+            port = serial.serial_for_url(path, baudrate=baud, timeout=0.05, write_timeout=2,
+                                         exclusive=True)
         except (serial.SerialException, OSError, ValueError) as e:
-            raise LinkError("cannot open %s: %s (check `rearguard devices`)" % (path, e)) from e
+            raise LinkError(_open_problem(path, e)) from e
         port.reset_input_buffer()
         return cls(port, **kw)
 
@@ -103,6 +119,7 @@ class DeviceLink:
         except _PORT_ERRORS as e:
             raise LinkError("the device went away while sending (%s): plug it in and pull again" % e) from e
         self.bytes_out += len(frame)
+        self._sent = frame[:-1]
         return self.seq
 
     def _read_line(self, deadline):
@@ -116,6 +133,9 @@ class DeviceLink:
                     self._dropping = False
                     continue
                 return line.rstrip(b"\r")
+            if self._buf.endswith(_PROMPTS) or (self._sent and self._sent in self._buf):
+                self._buf.clear()
+                raise AtPrompt(AT_PROMPT)
             if len(self._buf) > MAX_HOST_LINE:
                 self._buf.clear()  # endless output without a newline: noise
                 self._dropping = True
@@ -136,6 +156,8 @@ class DeviceLink:
             line = self._read_line(deadline)
             if line is None:
                 return None
+            if line == self._sent:
+                raise AtPrompt(AT_PROMPT)  # our own request echoed: a REPL, not the firmware
             if not line.startswith(b"@"):
                 continue  # console noise, prints, the REPL banner
             try:
@@ -167,7 +189,7 @@ class DeviceLink:
                 continue
             return words
         raise LinkError("no valid answer from the device after %d tries: is it a RearGuard clip "
-                        "running its firmware? (a REPL prompt needs a reset)" % self.retries)
+                        "running its firmware?" % self.retries)
 
     # --- the commands -----------------------------------------------------
     def hello(self):
@@ -290,7 +312,7 @@ class DeviceLink:
         size, crc = _int(size_text, -1), _int(crc_text, -1, 16)
         if size != entry.size or crc != entry.crc or len(data) != size:
             raise LinkError("session %d changed size or checksum while it was read" % entry.session_id)
-        if _file_crc(data) != crc:
+        if track.intact_crc(data) != crc:
             data.clear()  # damaged beyond the frame checksums: start over
             return False
         return True
@@ -305,23 +327,33 @@ class DeviceLink:
         return done
 
     def profile_get(self):
-        words = self.call("PGET")
-        values = {}
-        for word in words[1:]:
-            key, _, value = word.partition("=")
-            if _TOKEN.match(key):
-                values[key] = _int(value, None, signed=True)
-        return values
+        return _profile(self.call("PGET"))
+
+    def profile_reset(self):
+        """Every field back to its default on the clip; the new values."""
+        return _profile(self.call("PRESET"))
 
     def profile_set(self, name, value):
         return self.call("PSET %s %d" % (name, value))
 
 
-def _file_crc(data):
-    try:
-        return sessionfile.check(bytes(data))[1]
-    except sessionfile.SessionFileError:
-        return None
+def _profile(words):
+    values = {}
+    for word in words[1:]:
+        key, _, value = word.partition("=")
+        if _TOKEN.match(key):
+            values[key] = _int(value, None, signed=True)
+    return values
+
+
+def _open_problem(path, e):
+    text = str(e)
+    if "exclusively lock" in text or "Access is denied" in text or getattr(e, "errno", None) == 16:
+        return ("%s is held by another program (an open `mpremote repl`, a serial monitor?): "
+                "close it, then retry" % path)
+    if "No such file" in text:
+        return "no serial port %s: is the clip plugged in? `rearguard devices` lists the ports" % path
+    return "cannot open %s: %s (check `rearguard devices`)" % (path, e)
 
 
 def _int(text, default, base=10, signed=False):

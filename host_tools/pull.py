@@ -1,9 +1,14 @@
-"""`rearguard pull`: handshake, set the clock, fetch the new sessions, verify,
-store them in one transaction, and only then acknowledge them on the clip.
+"""`rearguard pull`: handshake, set the clock, fetch the sessions the database
+lacks, verify, store them in one transaction, and only then acknowledge them
+on the clip.
 
     report = pull(DeviceLink.open(port), SessionDB.open(path), progress=None)
     report.new, report.already, report.acked
+    pull(link, db, everything=True)      # `pull --all`: also what the clip already gave
 
+The clip keeps acknowledged sessions until it needs the room (oldest first),
+so a new or lost database gets them back with `pull --all`; a session is
+known by its content (the file's CRC), so nothing is stored twice.
 Interrupted pulls resume: fetched bytes sit in the database's staging table,
 so the next pull asks the clip only for what is missing. Nothing is
 acknowledged unless it is committed in the database first.
@@ -11,6 +16,7 @@ acknowledged unless it is committed in the database first.
 
 import time
 
+from host_tools import track
 from host_tools.link import MAX_SESSION_BYTES, LinkError
 from rearguard import sessionfile
 
@@ -22,19 +28,44 @@ class PullReport:
         self.already = []  # ids the database had (acked again if the clip asked)
         self.acked = 0
         self.bad = []  # (id, reason) sessions the clip holds that failed verification
+        self.clashes = []  # ids the database holds with other content (the clip was erased?)
+        self.dated = 0  # sessions dated from the clip's uptime
+        self.left_on_clip = 0  # acknowledged sessions the clip still holds that were not asked for
 
 
-def pull(link, db, progress=None, set_clock=True):
-    """`progress(total_bytes)` returns a callable taking a byte count (or None)."""
+def pull(link, db, progress=None, set_clock=True, everything=False):
+    """`progress(total_bytes)` returns a callable taking a byte count (or None).
+    `everything`: also fetch the sessions the clip has already given (to
+    another database, or to this one before it was lost)."""
     db.check_writable()
     info = link.hello()
     device = info["uid"]
     report = PullReport(info)
+    db.saw_clip(device, info)
+    now_s = int(time.time())
     if set_clock:
-        link.set_time(int(time.time()))
-    entries = link.list_sessions(unsynced_only=True)
-    todo = [e for e in entries if not db.has(device, e.session_id, e.crc)]
-    report.already = [e.session_id for e in entries if db.has(device, e.session_id, e.crc)]
+        link.set_time(now_s)
+    entries = link.list_sessions(unsynced_only=not everything)
+    held = {e.session_id: db.held(device, e.session_id) for e in entries}
+    report.already = [e.session_id for e in entries if held[e.session_id] == e.crc]
+    report.clashes = [e.session_id for e in entries if held[e.session_id] not in (None, e.crc)]
+    todo = [e for e in entries if held[e.session_id] is None]
+    _fetch(link, db, device, todo, report, progress)
+    stored = db.commit_staged(device)
+    report.new = [s for s in stored if s not in report.already]
+    unsynced = {e.session_id for e in entries if not e.synced}
+    to_ack = sorted((set(stored) | set(report.already)) & unsynced)
+    if to_ack:
+        report.acked = link.ack(to_ack)
+    if "boot" in info and "up" in info:
+        report.dated = db.date_from_uptime(device, [e.session_id for e in entries], int(info["boot"]),
+                                           int(info["up"]), now_s)
+    if not everything:
+        report.left_on_clip = _left_on_clip(db, device, info)
+    return report
+
+
+def _fetch(link, db, device, todo, report, progress):
     advance = progress(sum(e.size for e in todo)) if progress else None
     haves = {}
     for entry in todo:
@@ -55,12 +86,18 @@ def pull(link, db, progress=None, set_clock=True):
         # Keep what arrived: the next pull resumes from the staging table.
         _keep_partial(link, db, device)
         raise
-    stored = db.commit_staged(device)
-    report.new = [s for s in stored if s not in report.already]
-    to_ack = sorted(set(stored) | set(report.already))
-    if to_ack:
-        report.acked = link.ack(to_ack)
-    return report
+
+
+def _left_on_clip(db, device, info):
+    # The new-laptop case: the clip holds acknowledged sessions this database
+    # has none of. (More precise would need the whole list: that is --all.)
+    try:
+        synced = int(info.get("sessions", 0)) - int(info.get("unsynced", 0))
+    except ValueError:
+        return 0
+    if synced <= 0 or db.holds_any(device):
+        return 0
+    return synced
 
 
 def _keep_partial(link, db, device):
@@ -74,7 +111,7 @@ def _verify(blob, entry):
     if len(blob) > MAX_SESSION_BYTES:
         return "too large"
     try:
-        summary = sessionfile.decode(blob)[0]
+        summary = track.decode(track.split(blob)[0])[0]
     except sessionfile.SessionFileError as e:
         return str(e)
     if summary["session_id"] != entry.session_id:

@@ -12,7 +12,8 @@ its filesystem, as main.py hands over `os` on a board (rearguard.store.Flash).
 
 Semantics, as LittleFS on the ESP32: a file's new content becomes visible
 atomically when it is closed (copy-on-write); a power cut before close leaves
-the old content (an empty file if it was just created). rename replaces the
+the old content (an empty file if it was just created). Appending ("ab") is
+the same: the old content plus the new bytes, visible at close. rename replaces the
 target atomically. `torn=True` models a harsher filesystem instead: every
 write() lands at once, so a cut leaves a prefix.
 """
@@ -48,6 +49,11 @@ class _File:
         out = bytes(self.data[self.pos : end])
         self.pos = end
         return out
+
+    def seek(self, offset, whence=0):
+        self._live()
+        self.pos = max(0, offset + (len(self.data) if whence == 2 else self.pos if whence == 1 else 0))
+        return self.pos
 
     def readinto(self, buf):
         chunk = self.read(len(buf))
@@ -179,14 +185,15 @@ class VirtualFlash:
 
     def open(self, path, mode="r"):
         path = self._norm(path)
-        if "w" in mode:
+        if "w" in mode or "a" in mode:
             if self._parent(path) not in self.dirs:
                 raise OSError(errno.ENOENT)
             self.operation()
-            if path not in self.files:
+            old = self.files.get(path)
+            if old is None:
                 self.check_room(path, 0)
                 self.files[path] = bytearray()  # LittleFS commits the new entry at open
-            return _File(self, path, b"", writable=True)
+            return _File(self, path, old if "a" in mode and old is not None else b"", writable=True)
         if path not in self.files:
             raise OSError(errno.ENOENT)
         return _File(self, path, self.files[path], writable=False)

@@ -1,8 +1,8 @@
 """The virtual board's USB serial console on a pseudo-terminal, so the desktop
 tool talks to the real firmware sync code through pyserial.
 
-    python -m sim.pty [--scenario FILE] [--baud 115200] [--board NAME]
-    (also `python -m sim board --pty ...`, which calls serve())
+    python -m sim.pty [--scenario FILE] [--baud 115200] [--board NAME] [--uid HEX]
+    (also `python -m sim board --pty ...`, which calls main())
 
 It first plays the scenario (or, with none, the default run) free-running, so
 there is a session in the virtual flash; then it boots the firmware again with
@@ -10,6 +10,12 @@ its console on a pseudo-terminal, prints `device: /dev/pts/N`, and runs with
 virtual time paced to real time until killed (SIGTERM/SIGINT). With --baud,
 every write the firmware makes takes the time it would take on a UART at that
 rate (10 bits a byte), in virtual and therefore in real time.
+
+It answers the desktop tool (`rearguard`) only: the firmware runs in CPython
+here, so there is no MicroPython REPL behind the port. After a Ctrl-C it
+behaves as a clip left at the prompt (it echoes what it is sent), and it
+tells mpremote, which asks for the raw REPL, to use `python -m sim mpboard`.
+Each start is a new clip (a fresh flash and, unless --uid, a random uid).
 
 The firmware reaches the terminal through its ordinary `sys.stdin`/`sys.stdout`
 and `select.poll` (rearguard.console.ConsoleLink): this module provides
@@ -34,6 +40,8 @@ from sim.flash import VirtualFlash
 DEFAULT_RUN_MS = 45_000
 START_LIMIT_S = 60  # board_process: until the child names its terminal
 BATTERY_MV = 4050
+NO_REPL = (b"this virtual board (python -m sim board --pty) runs the firmware in CPython and has "
+           b"no MicroPython REPL: for mpremote use `python -m sim mpboard`")
 
 
 class PtyConsole:
@@ -203,15 +211,16 @@ def play_default_run(board_name, flash, scenario=None):
 
 
 def serve(board_name="esp32_devkitc", scenario=None, baud=None, flash=None, default_run=True,
-          announce=None, until_ms=None):
+          announce=None, until_ms=None, unique_id=None):
     """Run the firmware with its console on a new pseudo-terminal until killed
-    (or board time `until_ms`). `announce(path)` is told the device path."""
+    (or board time `until_ms`). `announce(path)` is told the device path;
+    `unique_id` (bytes) is the clip's, random if None."""
     flash = flash if flash is not None else VirtualFlash()
     if default_run or scenario is not None:
         play_default_run(board_name, flash, scenario)
     console = PtyConsole(baud)
     try:
-        vb = VirtualBoard(board_name, start_ms=0, flash=flash)
+        vb = VirtualBoard(board_name, start_ms=0, flash=flash, unique_id=unique_id or os.urandom(6))
         vb.overrides.update(console.modules())
         bat = vb.config.BATTERY  # a charged cell on the desk, for the handshake's battery figure
         num, den = bat["divider"]
@@ -221,15 +230,66 @@ def serve(board_name="esp32_devkitc", scenario=None, baud=None, flash=None, defa
         (announce or _print_path)(console.path)
         result = vb.run(until_ms=until_ms or 10 * 365 * 86_400_000, echo=_Echo(console))
         if until_ms is None:
-            # Ctrl-C: the firmware stopped; a board would now sit at the REPL prompt.
-            console.write(b">>> ")
-            while True:
-                time.sleep(0.2)
-                console._pending.clear()
-                console.readable()
+            at_the_prompt(console)
         return result
     finally:
         console.close()
+
+
+def at_the_prompt(console):
+    """After Ctrl-C: a board would now sit at the REPL prompt, echoing what it
+    is sent (so `rearguard pull` sees a REPL, not a clip). Nothing runs here:
+    a line typed gets NO_REPL, and so does mpremote, through just enough of the
+    raw REPL protocol for it to print NO_REPL as the error of its request
+    instead of waiting forever."""
+    console.write(b">>> ")
+    repl = StandInRepl()
+    while True:
+        time.sleep(0.02)
+        if console.readable():
+            got = bytes(console._pending)
+            console._pending.clear()
+            console.write(repl.feed(got))
+
+
+class StandInRepl:
+    """The replies of a prompt that runs nothing (see at_the_prompt)."""
+
+    RAW = b"raw REPL; CTRL-B to exit\r\n>"
+
+    def __init__(self):
+        self.raw = False
+        self.code = bytearray()
+
+    def feed(self, data):
+        out = bytearray()
+        for i in range(len(data)):
+            out += self._raw(data[i : i + 1]) if self.raw else self._friendly(data[i : i + 1])
+        return bytes(out)
+
+    def _friendly(self, b):
+        if b == b"\x01":  # Ctrl-A: raw REPL
+            self.raw = True
+            self.code.clear()
+            return self.RAW
+        if b in (b"\r", b"\x04"):
+            return b"\r\n" + NO_REPL + b"\r\n>>> "
+        return b"\r\n>>> " if b == b"\x03" else b if b >= b" " else b""
+
+    def _raw(self, b):
+        if b == b"\x02":  # Ctrl-B: back to the friendly prompt
+            self.raw = False
+            return b"\r\n>>> "
+        if b == b"\x04" and not self.code:  # a soft reset: the raw REPL again
+            return b"soft reboot\r\n" + self.RAW
+        if b == b"\x04":  # the end of a program: "run" it, its error is NO_REPL
+            self.code.clear()
+            return b"OK\x04" + NO_REPL + b"\r\n\x04>"
+        self.code += b
+        if self.code == b"\x05A\x01":  # raw paste: not offered
+            self.code.clear()
+            return b"R\x00"
+        return b""
 
 
 class LoopbackDevice:
@@ -241,11 +301,12 @@ class LoopbackDevice:
         link = host_tools.link.DeviceLink(dev.port)
     """
 
-    def __init__(self, flash=None, board_name="esp32_devkitc", ticks_per_read=4):
+    def __init__(self, flash=None, board_name="esp32_devkitc", ticks_per_read=4,
+                 unique_id=b"\x24\x0a\xc4\x5a\x10\x01"):
         from sim import loader, machine
 
         self.flash = flash if flash is not None else VirtualFlash()
-        self.vb = VirtualBoard(board_name, flash=self.flash)
+        self.vb = VirtualBoard(board_name, flash=self.flash, unique_id=unique_id)
         self.ticks_per_read = ticks_per_read
         self.to_device = bytearray()
         self.from_device = bytearray()
@@ -372,6 +433,9 @@ def board_process(args=()):
         child.stdout.close()
 
 
+DEMO_UID = "240ac45a1001"
+
+
 def demo_pull(out_dir, scenario=None):
     """The end of `make demo`: the default run's session pulled from the firmware
     on a pseudo-terminal into out_dir/sessions.db, the table shown, a plot
@@ -380,13 +444,24 @@ def demo_pull(out_dir, scenario=None):
 
     os.makedirs(out_dir, exist_ok=True)
     db = os.path.join(out_dir, "sessions.db")
-    with board_process(["--scenario", scenario] if scenario else []) as path:
+    # One clip for every demo: a second `make demo` finds its run already pulled.
+    with board_process(["--uid", DEMO_UID] + (["--scenario", scenario] if scenario else [])) as path:
         for argv in (["pull", "--port", path], ["sessions"],
                      ["plot", "1", "-o", os.path.join(out_dir, "session.png")]):
             status = cli.main(["--db", db] + argv)
             if status:
                 return status
     return 0
+
+
+def _uid(text):
+    try:
+        uid = bytes.fromhex(text)
+    except ValueError:
+        uid = b""
+    if not 1 <= len(uid) <= 16:
+        raise argparse.ArgumentTypeError("%r: a uid is 2 to 32 hex digits" % text)
+    return uid
 
 
 def _print_path(path):
@@ -400,12 +475,19 @@ def main(argv=None):
     p.add_argument("--baud", type=int, default=None, help="throttle the console to this rate")
     p.add_argument("--no-default-run", action="store_true", help="start with an empty flash")
     p.add_argument("--sessions", type=int, default=0, help="also pre-record N typical sessions")
+    p.add_argument("--uid", type=_uid, help="the clip's unique id in hex (default: random)")
     args = p.parse_args(argv)
+    from sim.loader import known_boards
+
+    if args.board not in known_boards():
+        print("error: unknown board %r (known: %s)" % (args.board, ", ".join(known_boards())), file=_sys.stderr)
+        return 2
     flash = VirtualFlash()
     if args.sessions:
         record_sessions(flash, args.sessions, board_name=args.board)
     try:
-        serve(args.board, args.scenario, args.baud, flash=flash, default_run=not args.no_default_run)
+        serve(args.board, args.scenario, args.baud, flash=flash, default_run=not args.no_default_run,
+              unique_id=args.uid)
     except KeyboardInterrupt:
         pass
     return 0

@@ -373,9 +373,10 @@ def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_
     return vb, tof, imu, cell
 
 
-def run(spec, seed=None, trace_path=None, plot_path=None, echo=None, flash=None):
+def run(spec, seed=None, trace_path=None, plot_path=None, echo=None, flash=None, on_board=None):
     """Run a checked scenario; returns the JSON-able result (events, summary, metrics).
-    The session lands in `flash` when given (sim.pty serves it afterwards)."""
+    The session lands in `flash` when given (sim.pty serves it afterwards);
+    `on_board(vb)` sees the virtual board before it boots (`sim board` paces it)."""
     seed = spec["seed"] if seed is None else seed
     rng = Rng(seed)
     world = World(spec, rng.fork(1))
@@ -401,6 +402,8 @@ def run(spec, seed=None, trace_path=None, plot_path=None, echo=None, flash=None)
         trace = TraceWriter()
         imu.listeners.append(trace.on_imu)
         tof.listeners.append(trace.on_range)
+    if on_board is not None:
+        on_board(vb)
     result = vb.run(until_ms=spec["duration_ms"], on_boot=recorder.on_boot, echo=echo)
     ghost = ghost_world(spec, seed)
     metrics = score(spec, world, ghost, recorder, detections)

@@ -25,6 +25,12 @@ def test_probe_fed_the_sensors_through_the_whole_trace(probe):
     assert probe["motor_changes"] > 0  # the trace's obstacle reached the runner's skin
 
 
+def test_the_measured_ticks_record_a_session_and_its_track(probe):
+    # The session's per-tick counters and the 1 Hz track samples are in the figure.
+    assert probe["session_active"]
+    assert probe["track_samples_measured"] >= probe["ticks"] // 100 - 1
+
+
 def test_fake_hardware_allocates_nothing(probe):
     assert probe["fake_alloc_bytes"] == 0
 

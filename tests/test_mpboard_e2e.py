@@ -25,6 +25,7 @@ BOARD = "esp32_devkitc"
 SHORT_PRESS_MS = 1200  # starts the session
 LONG_PRESS_MS = 9500  # held 1.8 s: ends it (the firmware's long press is 1.5 s)
 SPEED = 2
+UID = "240ac4e2e001"  # the board's machine.unique_id(), given by the launcher
 
 missing = [what for what, there in (
     ("Node.js", shutil.which("node")),
@@ -97,7 +98,7 @@ def rig(tmp_path_factory):
     demo_trace.write(str(trace))
     presses = ["--press", str(SHORT_PRESS_MS), "--press", "%d:1800" % LONG_PRESS_MS]
     # --speed 2: the board's clock (and so the trace) runs at twice wall time
-    with BoardProcess("--trace", trace, "--log", log, "--speed", SPEED, *presses) as board:
+    with BoardProcess("--trace", trace, "--log", log, "--speed", SPEED, "--uid", UID, *presses) as board:
         board.log = log
         rc, out = make_deploy(board.device)
         assert rc == 0, out
@@ -109,6 +110,8 @@ def test_deploy_boots_the_firmware_which_records_the_trace_and_pull_stores_it(ri
     s = sessions[0]
     expected = demo_trace.expected()
     assert s["board"] == BOARD
+    assert s["clip"] == UID and s["session"] == UID + "/1"  # the firmware reports the board's own id
+    assert s["start_utc"] is not None  # dated (pulls during the run set the clock)
     assert s["battery_start_mv"] == 3900  # the board's default battery
     # the button: pressed at 1.2 s, held from 9.5 s until the 1.5 s long press
     assert abs(s["duration_ms"] - (LONG_PRESS_MS + 1500 - SHORT_PRESS_MS)) < 1500

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from host_tools import track
 from sim import loader, vtime
 from sim.flash import PowerCut, VirtualFlash
 from sim.vclock import Clock
@@ -101,10 +102,12 @@ def test_power_cut_anywhere_keeps_finished_sessions_and_recovers_the_running_one
             summary = sessionfile.decode(store.read(sid))[0]
             assert (summary["steps"], summary["duration_ms"]) == (steps, duration), seed
             assert not summary["flags"] & sessionfile.FLAG_RECOVERED
+            assert len(track_of(store, sid)) == duration // 1000, seed  # every second of it
         running = state["running"]
         if running is not None and state["ckp_ms"] is not None:
             # cut after at least one checkpoint: the run is back, up to that checkpoint
             assert running in ids, seed
+            assert len(track_of(store, running)) >= (state["ckp_ms"] - 30_000) // 1000, seed
             summary = sessionfile.decode(store.read(running))[0]
             if summary["flags"] & sessionfile.FLAG_RECOVERED:
                 assert state["ckp_ms"] - 30_000 <= summary["duration_ms"] <= state["ckp_ms"], seed
@@ -115,6 +118,13 @@ def test_power_cut_anywhere_keeps_finished_sessions_and_recovers_the_running_one
         _store, keeper, _ = store, *boot(fw, vf)[1:]
         keeper.start(0)
         assert keeper.session_id > max(ids | {running or 0})
+
+
+def track_of(store, session_id):
+    """The session's track as the host reads it (its length and CRC checked)."""
+    blob = bytes(store.read(session_id))
+    sent = blob + store.read_track(session_id, 0, track.sessionfile.track_size(blob))
+    return track.samples(track.split(sent)[1])
 
 
 def test_flash_full_never_deletes_an_unsynced_session(fw):
@@ -148,6 +158,9 @@ def test_flash_full_never_deletes_an_unsynced_session(fw):
     assert all(s in left and not left[s] for s in unsynced)
     deleted = [s for s in made[:5] if s not in left]
     assert deleted == made[: len(deleted)]  # oldest synced first
+    files = vf.listdir("rg")
+    assert deleted and not any("s%08d.trk" % s in files for s in deleted)  # their tracks went with them
+    assert all(len(track_of(store, s)) == 1 for s in left if "s%08d.trk" % s in files)
 
 
 def test_corrupt_session_is_set_aside_and_reported_not_served(fw):

@@ -50,15 +50,22 @@ def test_pull_stores_every_session_then_acks_and_a_second_pull_adds_nothing(dev,
 
 
 def test_get_resumes_at_an_offset(dev):
-    blob = dev.store.read(2)
-    dev.to_device.extend(protocol.encode_frame(9, "GET 2 100"))
+    # The session file, then its track, as one stream.
+    file = dev.store.read(2)
+    blob = file + dev.flash.files["rg/s00000002.trk"]
+    assert len(blob) > len(file)
+    dev.to_device.extend(protocol.encode_frame(8, "GET 2 %d" % (len(file) + 4)))  # inside the track
     dev.step(20)
+    frames = frames_out(dev)
+    assert binascii.a2b_base64(frames[0][1][3]) == bytes(blob[len(file) + 4 :])
+    dev.to_device.extend(protocol.encode_frame(9, "GET 2 100"))
+    dev.step(40)
     frames = frames_out(dev)
     data = b"".join(binascii.a2b_base64(w[3]) for _s, w in frames if w[0] in ("D", "L"))
     assert data == bytes(blob[100:])
     assert frames[0][1][1:3] == ["2", "100"]
     assert frames[-1][1][0] == "L"  # the last piece carries the size and checksum
-    assert frames[-1][1][4:] == [str(len(blob)), "%08x" % sessionfile.check(blob)[1]]
+    assert frames[-1][1][4:] == [str(len(blob)), "%08x" % sessionfile.check(file)[1]]
 
 
 def test_get_streams_several_sessions_back_to_back(dev):
@@ -132,6 +139,40 @@ def test_profile_set_is_validated_and_survives_a_reboot(flash):
     try:
         assert dev.app.profile.reaction_ms == 650
         assert DeviceLink(dev.port, timeout_s=0.5).profile_get()["reaction_ms"] == 650
+    finally:
+        dev.close()
+
+
+def test_the_clip_refuses_thresholds_out_of_order_and_resets_to_defaults(flash):
+    # caution > warning > stop, in time and in distance: the clip itself holds
+    # the line, whatever a host sends.
+    dev = LoopbackDevice(flash)
+    link = DeviceLink(dev.port, timeout_s=0.5)
+    with pytest.raises(DeviceError, match="ttc_warning_ms 2200 must be above ttc_stop_ms 3000"):
+        link.profile_set("ttc_stop_ms", 3000)
+    with pytest.raises(DeviceError, match="caution_distance_mm 1600 must be above warning_distance_mm 1700"):
+        link.profile_set("warning_distance_mm", 1700)
+    assert (dev.app.profile.ttc_stop_ms, dev.app.profile.warning_distance_mm) == (1200, 1000)
+    link.profile_set("caution_distance_mm", 3000)
+    link.profile_set("warning_distance_mm", 2500)  # in order once caution has moved up
+    link.profile_set("reaction_ms", 800)
+    values = link.profile_reset()
+    assert values == {f[0]: f[1] for f in dev.modules["profile"].FIELDS}
+    dev.close()
+    dev = LoopbackDevice(flash)  # power cycle: the defaults were saved
+    try:
+        assert dev.app.profile.items() == [(f[0], f[1]) for f in dev.modules["profile"].FIELDS]
+    finally:
+        dev.close()
+
+
+def test_a_saved_profile_out_of_order_is_not_used(flash):
+    with flash.open("rg/profile", "wb") as f:
+        f.write(b"ttc_stop_ms 4000\nreaction_ms 700\n_edits 3")  # edited by hand: stop above warning
+    dev = LoopbackDevice(flash)
+    try:
+        assert dev.app.profile.ttc_stop_ms == 1200 and dev.app.profile.reaction_ms == 500
+        assert "profile thresholds out of order; defaults used" in dev.store.problems
     finally:
         dev.close()
 

@@ -4,8 +4,9 @@
 # for each field is host_tools/profile_help.py: prose costs the clip's RAM).
 #
 #     p = Profile()
-#     p.set("reaction_ms", 600)     # ValueError if out of bounds
+#     p.set("reaction_ms", 600)     # ValueError if out of bounds or out of order
 #     p.reaction_ms                 # 600
+#     p.reset()                     # every field back to its default
 
 # name, default, min, max, unit
 FIELDS = (
@@ -31,6 +32,12 @@ FIELDS = (
 # Bumped when FIELDS changes meaning; stored in every session summary.
 PROFILE_VERSION = 1
 
+# Alert thresholds that must keep their order, caution > warning > stop, in time
+# and in distance: a STOP threshold above WARNING would make every alert a STOP.
+# The one home of the rule: the clip enforces it (PSET), the host asks it first.
+# (One string, split when checked: a tuple of tuples costs the clip 300 bytes.)
+_ORDER = "ttc_caution_ms ttc_warning_ms ttc_stop_ms caution_distance_mm warning_distance_mm stop_distance_mm"
+
 
 class Profile:
     def __init__(self):
@@ -38,16 +45,34 @@ class Profile:
         for field in FIELDS:
             setattr(self, field[0], field[1])
 
-    def set(self, name, value):
+    def set(self, name, value, ordered=True):
+        """`ordered=False`: the order of thresholds is checked by the caller
+        once every field is in (loading a saved profile)."""
         for fname, _default, lo, hi, unit in FIELDS:
             if fname == name:
                 value = int(value)
                 if not lo <= value <= hi:
                     raise ValueError("%s must be %d..%d %s" % (name, lo, hi, unit))
+                old = getattr(self, name)
                 setattr(self, name, value)
+                problem = ordered and self.disorder()
+                if problem:
+                    setattr(self, name, old)
+                    raise ValueError(problem)
                 self.version += 1
                 return
         raise KeyError(name)
+
+    def disorder(self):
+        """What breaks caution > warning > stop, naming both values; '' if nothing."""
+        names = _ORDER.split()
+        for i in (0, 1, 3, 4):  # within each group of three
+            high, low = getattr(self, names[i]), getattr(self, names[i + 1])
+            if high <= low:
+                return "%s %d must be above %s %d" % (names[i], high, names[i + 1], low)
+        return ""
+
+    reset = __init__  # every field back to its default, no edits since
 
     def items(self):
         return [(f[0], getattr(self, f[0])) for f in FIELDS]

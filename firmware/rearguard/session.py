@@ -2,8 +2,10 @@
 # it records (SessionKeeper): times, steps, distance, alerts per level,
 # closest approach, minimum TTC, stumbles, falls, blind and too-fast time,
 # valid-range share, battery, and a bounded event log, checkpointed to flash
-# every 30 s and written as a session file when the run ends. Also the one
-# home of the wall clock (the RTC as the host set it).
+# every 30 s and written as a session file when the run ends; and the run's
+# track, one 4-byte sample a second (speed, cadence, nearest range, alert level,
+# too fast, blind, paused; docs/formats.md), appended to its own file at each
+# checkpoint. Also the one home of the wall clock (the RTC as the host set it).
 #
 #     keeper = SessionKeeper(store, profile, board.NAME, hw.battery, events)
 #     control = SessionControl(profile, keeper, arbiter)
@@ -41,6 +43,12 @@ _EPOCH_2000 = const(946684800)
 _CLOCK_VALID_S = const(631152000)  # 2020-01-01 in the 2000 epoch
 _NOT_YET = const(0x3FFFFFFF)  # the largest small int: "no closest approach yet"
 _NO_BATTERY = const(-1)
+_TRACK_MS = const(1000)  # one track sample a second
+_TRACK_CAP = const(32)  # samples held between two flushes (a checkpoint every 30 s)
+_TRACK_NO_RANGE = const(255)
+_TRACK_TOO_FAST = const(4)  # sample flags; bits 0-1 are the highest alert level
+_TRACK_BLIND = const(8)
+_TRACK_PAUSED = const(16)
 
 
 def rtc_seconds():
@@ -82,6 +90,7 @@ class SessionKeeper:
         self.ev_kind = bytearray(cap)
         self.ev_level = bytearray(cap)
         self.alerts = [0, 0, 0, 0]  # entries per obstacle level, [0] unused
+        self.track = bytearray(4 * _TRACK_CAP)
         self._reset(0)
         events_.sinks.append(self.on_event)  # bound once: emit() must not allocate
 
@@ -111,6 +120,13 @@ class SessionKeeper:
         self.ev_dropped = 0
         self.paused = False
         self.paused_ms = 0  # standing still long enough to pause: not part of the run
+        self.track_n = 0  # samples in self.track, not yet in flash
+        self.track_due = ticks_add(now_ms, _TRACK_MS)
+        self.track_mm = 0  # distance at the last sample
+        self.track_near = _NOT_YET  # this second's nearest range and flags
+        self.track_flags = 0
+        self.track_bytes = 0  # in the track file, and their CRC-32
+        self.track_crc = 0
 
     # --- start, pause, stop (from SessionControl, between counters) ----------
     def start(self, now_ms):
@@ -142,6 +158,7 @@ class SessionKeeper:
         self.events.emit(now_ms, events.SESSION_END)  # the summary is complete when this is seen
         self.active = False
         if self.store is not None:
+            self._flush_track()
             self.store.save(self.session_id, self.encode(now_ms, 0))
             self.low_storage = self.store.low_storage
 
@@ -163,6 +180,9 @@ class SessionKeeper:
         elif dt > 0:
             self._count_body(dt, body)
             self._count_obstacle(dt, obstacle)
+        if ticks_diff(now_ms, self.track_due) >= 0:
+            self.track_due = ticks_add(self.track_due, _TRACK_MS)
+            self._sample(body.cadence_spm)
         if self.store is not None and ticks_diff(now_ms, self.last_ckp_ms) >= _CHECKPOINT_MS:
             self.last_ckp_ms = now_ms
             self.checkpoint(now_ms)
@@ -187,18 +207,56 @@ class SessionKeeper:
             if level > self.last_level:
                 self.alerts[level] += 1
             self.last_level = level
+        flags = self.track_flags
+        if level > flags & 3:
+            flags = flags & ~3 | level
         d = obstacle.distance_mm
         if 0 <= d < self.closest_mm:
             self.closest_mm = d
+        if 0 <= d < self.track_near:
+            self.track_near = d
         t = obstacle.ttc_ms
         if 0 <= t < self.min_ttc_ms:
             self.min_ttc_ms = t
         if obstacle.blind:
             self.blind_ms += dt
+            flags |= _TRACK_BLIND
         if obstacle.too_fast:
             self.too_fast_ms += dt
+            flags |= _TRACK_TOO_FAST
+        self.track_flags = flags
         if obstacle.range_valid:
             self.valid_ms += dt
+
+    def _sample(self, cadence_spm):
+        # The second just ended, as 4 bytes into the preallocated buffer (a full
+        # buffer, with no flash to flush it to, drops the sample).
+        n = self.track_n
+        if n < _TRACK_CAP:
+            buf = self.track
+            i = 4 * n
+            buf[i] = min((self.distance_mm - self.track_mm) // 25, 255)  # 25 mm/s
+            buf[i + 1] = min(cadence_spm, 255)
+            near = self.track_near
+            buf[i + 2] = _TRACK_NO_RANGE if near == _NOT_YET else min(near // 20, 254)  # 20 mm
+            buf[i + 3] = self.track_flags | (_TRACK_PAUSED if self.paused else 0)
+            self.track_n = n + 1
+        self.track_mm = self.distance_mm
+        self.track_near = _NOT_YET
+        self.track_flags = 0
+
+    def _flush_track(self):
+        # Appended before the summary that counts it is written: after a power
+        # cut the track file holds at least what the recovered summary says.
+        n = 4 * self.track_n
+        if n:
+            data = memoryview(self.track)[:n]
+            if self.store.append_track(self.session_id, data):
+                self.track_crc = sessionfile.crc32(data, self.track_crc)
+                self.track_bytes += n
+            else:
+                self.low_storage = True  # flash full: this part of the track is lost
+            self.track_n = 0
 
     # --- events (rare) ------------------------------------------------------
     def on_event(self, t_ms, kind, level):
@@ -227,6 +285,7 @@ class SessionKeeper:
 
     # --- flash ----------------------------------------------------------------
     def checkpoint(self, now_ms):
+        self._flush_track()
         if not self.store.checkpoint(self.encode(now_ms, sessionfile.FLAG_CHECKPOINT)):
             self.low_storage = True
 
@@ -259,7 +318,7 @@ class SessionKeeper:
             _none_if_not_yet(self.min_ttc_ms), self.stumbles, self.falls, self.blind_ms,
             self.too_fast_ms, min(valid_pm, 1000), max(0, self.battery_start_mv),
             self.battery_end_mv, PROFILE_VERSION, self.profile.version & 0xFFFF,
-            min(self.ev_dropped, 0xFFFF),
+            min(self.ev_dropped, 0xFFFF), self.track_bytes, self.track_crc,
         ]
 
     def encode(self, now_ms, extra_flags):

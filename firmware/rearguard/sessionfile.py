@@ -5,14 +5,18 @@
 #     blob = encode(summary_values, [(t_ms, kind, level)], "0.1.0", "esp32_devkitc")
 #     summary, firmware, board, events = decode(blob)     # or SessionFileError
 #     session_id, crc = check(blob)                        # cheap: magic and CRC only
+#     track_size(blob)                                     # bytes of its track file
 #
 # One finished session = one file: header, summary fields, two short strings,
-# the event log, CRC-32 of everything before it. Little-endian. Version 1.
+# the event log, CRC-32 of everything before it. Little-endian. Version 2.
+# The run's track (1 Hz samples) is a file of its own, appended while the run
+# goes on; the summary holds its length and CRC-32, and the host receives it
+# right after the session file (docs/formats.md).
 import binascii
 import struct
 
 MAGIC = b"RGS"
-FORMAT = 1
+FORMAT = 2  # 2: the track fields (the host reads 1 too: host_tools/track.py)
 
 FLAG_RECOVERED = 1  # rebuilt at boot from the last checkpoint after a power cut/reset
 FLAG_CLOCK_KNOWN = 2  # start_unix_s is real time (the host had set the clock)
@@ -48,6 +52,8 @@ battery_end_mv H
 profile_version H
 profile_edits H
 events_dropped H
+track_bytes I
+track_crc I
 """
 
 
@@ -67,6 +73,7 @@ _HEAD_SIZE = struct.calcsize(_HEAD)
 _SUMMARY_SIZE = struct.calcsize(_SUMMARY)
 _EVENT_SIZE = struct.calcsize(_EVENT)
 _FLAGS_OFFSET = _HEAD_SIZE + 4  # the flags byte follows the u32 session_id
+_TRACK_OFFSET = _HEAD_SIZE + _SUMMARY_SIZE - 8  # track_bytes: the last fields but one
 _NAME_MAX = 40
 MAX_EVENTS = 128  # what the device keeps; the decoder accepts up to this
 
@@ -126,6 +133,11 @@ def check(blob):
         raise SessionFileError("session file checksum mismatch")
     (session_id,) = struct.unpack_from("<I", blob, _HEAD_SIZE)
     return session_id, stored
+
+
+def track_size(blob):
+    """track_bytes of a session file (0 before format 2: no track)."""
+    return struct.unpack_from("<I", blob, _TRACK_OFFSET)[0] if blob[3] == FORMAT else 0
 
 
 def decode(blob):

@@ -3,20 +3,25 @@
 #
 #   sNNNNNNNN.rgs  finished, not yet synced      sNNNNNNNN.syn  finished, synced
 #   sNNNNNNNN.bad  failed its checksum: set aside, reported, never served
+#   sNNNNNNNN.trk  the session's track (1 Hz samples), appended while it runs
 #   run.ckp        checkpoint of the running session      meta  boot + next id
 #   profile        the athlete profile set from the host (name value lines)
 #   *.tmp          a write in progress (removed at boot)
 #
 # Every write goes to a .tmp name and is renamed into place (atomic on
-# LittleFS). Full flash: the oldest synced sessions are deleted first; an
-# unsynced one never is - it stays in RAM (still listed and served to the
-# host) and `low_storage` is raised until there is room again.
+# LittleFS). The track grows by appends instead, each committed whole when its
+# file is closed (LittleFS is copy-on-write), so it costs no rewrite; the
+# summary written after an append says how many of its bytes count.
+# Full flash: the oldest synced sessions are deleted first (with their
+# tracks); an unsynced one never is - it stays in RAM (still listed and served
+# to the host) and `low_storage` is raised until there is room again.
 #
 # The flash is the `os` module main.py injects (LittleFS on the board) or any
 # object with its file functions; the simulator's virtual flash is one.
 #
 #     store = open_store(os)                     # None if the flash is unusable
 #     store.save(session_id, blob); store.mark_synced(session_id)
+#     store.append_track(session_id, data); store.read_track(session_id, offset, n)
 import errno
 
 from micropython import const
@@ -28,7 +33,8 @@ _CHECKPOINT = "run.ckp"
 _META = "meta"
 _PROFILE = "profile"
 _MARGIN_BLOCKS = const(2)  # copy-on-write metadata and the .tmp twin while renaming
-# A session's entry: [size, crc (the file's CRC-32 trailer), synced, blob or None (RAM-only)]
+# A session's entry: [size (the file's and its track's), crc (the file's CRC-32
+# trailer), synced, blob or None (RAM-only)]
 _SIZE = const(0)
 _CRC = const(1)
 _SYNCED = const(2)
@@ -61,9 +67,9 @@ class Flash:
         with self.open(self.path(name), "rb") as f:
             return f.read()
 
-    def write(self, name, data):
+    def write(self, name, data, mode="wb"):
         # Not atomic by itself: the store writes to a temporary name and renames.
-        with self.open(self.path(name), "wb") as f:
+        with self.open(self.path(name), mode) as f:
             f.write(data)
 
     def rename(self, old, new):
@@ -117,11 +123,14 @@ class Store:
             session_id, ext = parsed
             blob = self._checked(name, session_id)
             if blob is not None:
-                self.sessions[session_id] = [len(blob), sessionfile.check(blob)[1],
-                                             ext == "syn", None]
+                self.sessions[session_id] = _entry(blob, ext == "syn")
             self.next_id = max(self.next_id, session_id + 1)
         if _CHECKPOINT in names:
             self._recover()
+        for name in names:  # tracks whose session is gone (set aside, deleted)
+            parsed = _parse_name(name)
+            if parsed is not None and parsed[1] == "trk" and parsed[0] not in self.sessions:
+                self._quietly(flash.remove, name)
         self.boot += 1
         self._write_meta()
         return self.problems
@@ -181,7 +190,7 @@ class Store:
 
     def save(self, session_id, blob):
         """Store a finished session. False: no room - it stays in RAM."""
-        entry = [len(blob), sessionfile.check(blob)[1], False, None]
+        entry = _entry(blob, False)
         if self._write_atomic(_name(session_id, "rgs"), blob, True):
             self.sessions[session_id] = entry
             self._quietly(self.flash.remove, _CHECKPOINT)
@@ -203,6 +212,21 @@ class Store:
         if blob is None:
             del self.sessions[session_id]
         return blob
+
+    def append_track(self, session_id, data):
+        """Add samples to a session's track. False: no room."""
+        try:
+            if self._make_room(len(data)):
+                self.flash.write(_name(session_id, "trk"), data, "ab")
+                return True
+        except OSError:
+            pass
+        return False
+
+    def read_track(self, session_id, offset, n):
+        with self.flash.open(self.flash.path(_name(session_id, "trk")), "rb") as f:
+            f.seek(offset)
+            return f.read(n)
 
     def listing(self):
         """[(id, size, crc, synced)] sorted by id."""
@@ -253,9 +277,12 @@ class Store:
                 if len(words) == 2 and words[0] == "_edits":
                     edits = int(words[1])
                 elif len(words) == 2:
-                    profile.set(words[0], int(words[1]))
+                    profile.set(words[0], int(words[1]), False)
             except (KeyError, ValueError):
                 self.problems.append("profile value %s ignored" % line[:40])
+        if profile.disorder():  # only a hand-edited file: the clip never saves one
+            profile.reset()
+            self.problems.append("profile thresholds out of order; defaults used")
         profile.version = edits
 
     def free_bytes(self):
@@ -277,6 +304,7 @@ class Store:
             if oldest is None:
                 return False
             self._quietly(self.flash.remove, _name(oldest, "syn"))
+            self._quietly(self.flash.remove, _name(oldest, "trk"))
             del self.sessions[oldest]
         return True
 
@@ -297,6 +325,10 @@ class Store:
             fn(*args)
         except OSError:
             pass
+
+
+def _entry(blob, synced):
+    return [len(blob) + sessionfile.track_size(blob), sessionfile.check(blob)[1], synced, None]
 
 
 def flash_ints(data):

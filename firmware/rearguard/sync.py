@@ -66,6 +66,7 @@ class SyncServer:
 
     def _stop_stream(self):
         self.stream_blob = None
+        self.stream_size = 0  # the session file and its track, sent back to back
         self.stream_queue = None  # more session ids to stream after this one
         self.stream_id = 0
         self.stream_seq = 0
@@ -127,7 +128,7 @@ class SyncServer:
 
     def _dispatch(self, seq, cmd, args, now_ms):
         if cmd == "HELLO":
-            return self._hello(args)
+            return self._hello(args, now_ms)
         if cmd == "TIME":
             return self._time(args)
         if cmd == "LIST":
@@ -140,20 +141,24 @@ class SyncServer:
             return "OK " + " ".join("%s=%d" % (f[0], getattr(self.profile, f[0])) for f in FIELDS)
         if cmd == "PSET":
             return self._pset(args)
+        if cmd == "PRESET":
+            self.profile.reset()
+            self.store.save_profile(self.profile)
+            return self._dispatch(seq, "PGET", args, now_ms)
         raise ProtocolError("unknown command", E_COMMAND)
 
-    def _hello(self, args):
+    def _hello(self, args, now_ms):
         _nargs(args, 0, 1)
         if args and parse_uint(args[0]) != PROTOCOL_VERSION:
             raise ProtocolError("device speaks protocol %d" % PROTOCOL_VERSION, E_VERSION)
         hw = self.hw
         store = self.store
         return "OK proto=%d fw=%s board=%s uid=%s bat_mv=%d free=%d clock=%d sessions=%d " \
-               "unsynced=%d running=%d low=%d bad=%d" % (
+               "unsynced=%d running=%d low=%d bad=%d boot=%d up=%d" % (
                    PROTOCOL_VERSION, VERSION, hw.board_name, hw.uid, hw.battery.read_mv(),
                    store.free_bytes(), wall_clock_unix(), len(store.sessions),
                    store.unsynced_count(), 1 if self.keeper.active else 0,
-                   1 if store.low_storage else 0, len(store.problems))
+                   1 if store.low_storage else 0, len(store.problems), store.boot & 0xFFFF, now_ms)
 
     def _time(self, args):
         _nargs(args, 1, 1)
@@ -192,14 +197,16 @@ class SyncServer:
         blob = self.store.read(session_id)
         if blob is None:
             raise ProtocolError("no session %d" % session_id, E_NO_SESSION)
-        if offset > len(blob):
-            raise ProtocolError("offset beyond the end", E_ARGUMENT)
         self._stream(blob, queue, session_id, seq, offset)
+        if offset > self.stream_size:
+            self._stop_stream()
+            raise ProtocolError("offset beyond the end", E_ARGUMENT)
         self._send_chunk(now_ms)
         return None  # the data frames and END are the reply
 
     def _stream(self, blob, queue, session_id, seq, offset):
         self.stream_blob = blob
+        self.stream_size = len(blob) + sessionfile.track_size(blob)
         self.stream_queue = queue
         self.stream_id = session_id
         self.stream_seq = seq
@@ -208,22 +215,35 @@ class SyncServer:
     def _send_chunk(self, now_ms):
         # One frame: "D id off data", or for the last piece "L id off data size crc"
         # (data and the end in one frame), or "END id size crc" when resuming at the end.
+        # The session file's bytes come first, then its track's, from flash.
         blob = self.stream_blob
         if blob is None:
             return
         off = self.stream_off
         seq = self.stream_seq
         sid = self.stream_id
-        if off >= len(blob):
+        size = self.stream_size
+        if off >= size:
             crc = sessionfile.check(blob)[1]
-            self._send(seq, "END %d %d %08x" % (sid, len(blob), crc), now_ms)
+            self._send(seq, "END %d %d %08x" % (sid, size, crc), now_ms)
             self._next_in_queue(seq, now_ms)
             return
-        data = blob[off : off + (SMALL_CHUNK if self.keeper.active else CHUNK)]
+        n = SMALL_CHUNK if self.keeper.active else CHUNK
+        if off < len(blob):
+            data = blob[off : off + n]
+        else:
+            try:
+                data = self.store.read_track(sid, off - len(blob), min(n, size - off))
+            except OSError:
+                data = b""
+            if not data:  # unreadable, or shorter than its summary says
+                self._send(seq, "ERR %d track of session %d unreadable" % (E_STORAGE, sid), now_ms)
+                self._stop_stream()
+                return
         b64 = binascii.b2a_base64(data)[:-1].decode()
-        if off + len(data) >= len(blob):
+        if off + len(data) >= size:
             crc = sessionfile.check(blob)[1]
-            self._send(seq, "L %d %d %s %d %08x" % (sid, off, b64, len(blob), crc), now_ms)
+            self._send(seq, "L %d %d %s %d %08x" % (sid, off, b64, size, crc), now_ms)
             self._next_in_queue(seq, now_ms)
             return
         self._send(seq, "D %d %d %s" % (sid, off, b64), now_ms)

@@ -15,6 +15,7 @@ From Python (tests): `with VirtualSerialBoard(trace=...) as vb: vb.device`.
 import argparse
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import selectors
@@ -48,6 +49,14 @@ def board_description(board_name):
     }
 
 
+def default_uid(fs_dir):
+    """A board's machine.unique_id() in hex: the same for the same --fs folder
+    (the same flash is the same clip), else a new one for each board."""
+    if fs_dir:
+        return hashlib.sha256(os.path.abspath(fs_dir).encode()).hexdigest()[:12]
+    return os.urandom(6).hex()
+
+
 class _Pipe:
     """One direction of the serial line, paced at `baud` (8N1: 10 bits a byte)."""
 
@@ -76,7 +85,7 @@ class VirtualSerialBoard:
     """The board process, its pseudo-terminal and the relay between them."""
 
     def __init__(self, trace=None, baud=115200, fs_dir=None, board="esp32_devkitc", speed=1,
-                 log=None, link=None, battery_mv=3900, presses=(), heapsize=1024 * 1024):
+                 log=None, link=None, battery_mv=3900, presses=(), heapsize=1024 * 1024, uid=None):
         node = shutil.which("node")
         if node is None:
             raise RuntimeError("the virtual board needs Node.js 20 (apt-get install nodejs), then `make setup`")
@@ -89,6 +98,7 @@ class VirtualSerialBoard:
             "battery_mv": battery_mv,
             "presses": [list(p) for p in presses],
             "log": os.path.abspath(log) if log else None,
+            "uid": uid or default_uid(fs_dir),
         }
         if fs_dir:
             os.makedirs(fs_dir, exist_ok=True)
@@ -221,7 +231,20 @@ def parse_args(argv=None):
     p.add_argument("--battery-mv", type=int, default=3900, help="battery voltage the ADC reads")
     p.add_argument("--press", action="append", default=[], type=_press, metavar="T_MS[:HOLD_MS]",
                    help="press the button at this trace time (hold 200 ms, or HOLD_MS); repeatable")
+    p.add_argument("--uid", help="the chip's unique id in hex (default: from --fs DIR, else random)")
     return p.parse_args(argv)
+
+
+def problem(args):
+    """What is wrong with the options, in one line; None if nothing."""
+    if args.board not in loader.known_boards():
+        return "unknown board %r (known: %s)" % (args.board, ", ".join(loader.known_boards()))
+    if args.trace and not os.path.isfile(args.trace):
+        return "no trace file %s (make one: python -m sim.mpboard.demo_trace %s)" % (args.trace, args.trace)
+    if args.uid and (len(args.uid) % 2 or not 2 <= len(args.uid) <= 32
+                     or any(c not in "0123456789abcdef" for c in args.uid.lower())):
+        return "--uid %s: 2 to 32 hex digits" % args.uid
+    return None
 
 
 def _press(text):
@@ -231,9 +254,13 @@ def _press(text):
 
 def main(argv=None):
     args = parse_args(argv)
+    if problem(args):
+        print("mpboard: %s" % problem(args), file=sys.stderr)
+        return 2
     board = VirtualSerialBoard(
         trace=args.trace, baud=args.baud, fs_dir=args.fs_dir, board=args.board, speed=args.speed,
         log=args.log, link=args.link, battery_mv=args.battery_mv, presses=args.press,
+        uid=args.uid and args.uid.lower(),
     )
     stopping = threading.Event()
 

@@ -201,6 +201,7 @@ def step_ticks(marks, warmup, ticks, stages):
     counts = [0] * len(stages)
     wrapped = count_stages(app, stages, counts)
     totals = [0, 0]
+    track_before = app.session.track_n
     gc.disable()
     try:
         measure_ticks(app, clock, world, ticks, totals)
@@ -231,6 +232,8 @@ def step_ticks(marks, warmup, ticks, stages):
         "imu_samples_fed": world.imu_seq,
         "trace_loops": world.loops,
         "motor_changes": hw.motor.pwm.changes,
+        "session_active": app.session.active,
+        "track_samples_measured": app.session.track_n - track_before,  # 1 Hz samples taken
     }))
 
 

@@ -8,6 +8,7 @@
 #
 #     i2c = machine.I2C(0, scl=machine.Pin(22), sda=machine.Pin(21))
 #     i2c.readfrom_mem(0x68, 0x75, 1)          # b'h': the MPU6050 answers
+import binascii
 import json
 import sys
 
@@ -113,7 +114,8 @@ def reset_cause():
 
 
 def unique_id():
-    return b"\x24\x0a\xc4\x5a\x10\x01"
+    # Each board its own (the launcher's --uid, or one made per board).
+    return binascii.unhexlify(_config.get("uid") or "240ac45a1001")
 
 
 def freq(hz=None):
