@@ -2,7 +2,7 @@
 ADC and watchdog, running the unchanged firmware from firmware/main.py.
 
     vb = VirtualBoard("esp32_devkitc")
-    vb.attach_i2c(0, 0x29, tof_model)       # chip models live in sim.chips
+    vb.attach_i2c(0, 0x29, tof_model)       # sim.chips: the world physics over sim/vboard/chips.py
     result = vb.run(until_ms=10_000)        # boots main.py, Ctrl-C at the end
     result.console, vb.motor_timeline()
 
