@@ -57,8 +57,11 @@ def probe_steps(warmup=600, ticks=1200, board=PROBE_BOARD):
     return [
         "import gc\n_marks = []\ngc.collect()",
         _marked("board", "import board"),
-        _marked("test harness", "import mp_probe\nmp_probe.step_fakes(%r)" % (imu_map(board),)),
+        # The firmware before the harness: MicroPython doubles its interned-name
+        # pool whenever one fills, and the step that fills it pays for the next
+        # (~10 KB at this size); the harness's own names must not decide which.
         _marked("modules", "import rearguard.app"),
+        _marked("test harness", "import mp_probe\nmp_probe.step_fakes(%r)" % (imu_map(board),)),
         _marked("boot", "mp_probe.step_boot()"),
         _marked("booted", "mp_probe.step_ticks(_marks, %d, %d, %r)" % (warmup, ticks, STAGES)),
         _marked("ran", "mp_probe.step_host()"),

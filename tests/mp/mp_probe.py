@@ -271,9 +271,8 @@ def report_heap(marks):
     at = {}
     for label, size in marks:
         at[label] = size
-    import __main__
-
-    harness = at["modules"] - at["test harness"] + marks[0][1] - __main__._mp_heap0
+    _booted, parts = heap_figures(marks)
+    harness = parts["test harness"] + parts["import guard"]
     print("MPJSON " + json.dumps({
         "heap_running_bytes": at["ran"] - harness,
         "heap_with_host_bytes": at["host"] - harness,
