@@ -2,7 +2,7 @@
 ADC and watchdog, running the unchanged firmware from firmware/main.py.
 
     vb = VirtualBoard("esp32_devkitc")
-    vb.attach_i2c(0, 0x29, tof_model)       # chip models live in sim.chips
+    vb.attach_i2c(0, 0x29, tof_model)       # sim.chips: the world physics over sim/vboard/chips.py
     result = vb.run(until_ms=10_000)        # boots main.py, Ctrl-C at the end
     result.console, vb.motor_timeline()
 
@@ -11,6 +11,7 @@ this module only knows the board.
 """
 
 import contextlib
+import errno
 import io
 
 from sim import esp32_pins, loader, machine, vtime
@@ -44,22 +45,50 @@ class _Tee(io.TextIOBase):
         return len(s)
 
 
-class VirtualBoard:
+class WiredBus(machine.I2CBus):
+    """One I2C bus of the virtual board: transactions take their wire time on
+    the board's clock; a hung bus (SDA held low, a fault) times out."""
+
+    def __init__(self, board, bus_id):
+        machine.I2CBus.__init__(self)
+        self.board = board
+        self.bus_id = bus_id
+        self.hung = False
+
+    def scan(self):
+        self.board.clock.sleep_us(5000)
+        return machine.I2CBus.scan(self)
+
+    def begin(self, nbytes, freq):
+        clock = self.board.clock
+        if self.hung:
+            clock.sleep_us(50_000)  # the ESP32 driver's default I2C timeout
+            raise OSError(errno.ETIMEDOUT)
+        # START + address + payload, 9 clocks a byte, plus a little driver overhead
+        clock.sleep_us(20 + (nbytes + 1) * 9 * 1_000_000 // freq)
+
+
+class VirtualBoard(machine.Board):
+    """The CPython runtime's glue for the shared machine API (sim/machine.py):
+    the virtual clock, logs of what the firmware drove, resets."""
+
     MAX_REBOOTS = 20
 
     def __init__(self, board_name="esp32_devkitc", start_ms=0, unique_id=b"\x24\x0a\xc4\x5a\x10\x01",
                  flash=None):
         self.config = loader.load_board_config(board_name)
+        self.name = self.config.NAME
         self.chip = self.config.CHIP
         self.clock = Clock(start_ms)
+        machine.Board.__init__(self, self.config.I2C)
         self.unique_id = unique_id
-        self.buses = {bus_id: machine.I2CBus(self, bus_id) for bus_id in self.config.I2C}
-        self.pins = {}
         self.pin_inputs = {}  # pin -> fn(t_ms) -> level, for buttons and the like
         self.adc_sources = {}  # pin -> fn(t_ms) -> microvolts
         self.pwm_log = []  # (t_ms, pin, duty_u16), one row per change
         self.pin_log = []  # (t_ms, pin, level) for outputs
-        self.pin_listeners = []  # fn(pin, level) per output write (the VL53L1X's XSHUT)
+        # fn(pin, level) per output write; level None: a reset let the pin go
+        # (the VL53L1X's XSHUT, sim.scenario.wire_xshut)
+        self.pin_listeners = []
         self.reset_cause = machine.PWRON_RESET
         self.resets = []
         self.rtc_base_s = None  # RTC seconds at clock.us == rtc_set_us
@@ -75,53 +104,43 @@ class VirtualBoard:
         self.timers = {}  # id -> [next_us, period_us, mode, callback, timer]
         self.clock.add_listener(self._on_time)
 
-    # --- wiring -------------------------------------------------------------
-    def attach_i2c(self, bus_id, addr, device):
-        self.buses[bus_id].attach(addr, device)
+    def new_bus(self, bus_id):
+        return WiredBus(self, bus_id)
 
-    def i2c_bus(self, bus_id):
-        if bus_id not in self.buses:
-            raise ValueError("I2C(%r) is not wired on board %s" % (bus_id, self.config.NAME))
-        return self.buses[bus_id]
-
-    def check_pin(self, pin):
+    # --- pins, PWM, ADC -----------------------------------------------------
+    def check_pin(self, pin, output=False):
         if not isinstance(pin, int):
             raise TypeError("pin must be an int, got %r" % (pin,))
-        reason = esp32_pins.check_pin(self.chip, pin)
+        reason = esp32_pins.check_pin(self.chip, pin, output=output)
         if reason:
             raise ValueError("invalid pin: " + reason)
-        return pin
-
-    def check_output_pin(self, pin):
-        self.check_pin(pin)
-        reason = esp32_pins.check_pin(self.chip, pin, output=True)
-        if reason:
-            raise ValueError("invalid pin: " + reason)
-        return pin
-
-    def pin_state(self, pin):
-        return self.pins.setdefault(pin, {"mode": None, "pull": None, "out": 0})
 
     def pin_level(self, pin):
         source = self.pin_inputs.get(pin)
         if source is not None:
             return source(self.clock.ms)
-        state = self.pin_state(pin)
-        if state["mode"] in (machine.Pin.OUT, machine.Pin.OPEN_DRAIN):
-            return state["out"]
-        return 1 if state["pull"] == machine.Pin.PULL_UP else 0
+        return self.pins.level(pin)
 
     def pin_written(self, pin, level):
         self.pin_log.append((self.clock.ms, pin, level))
         for fn in self.pin_listeners:
             fn(pin, level)
 
+    def release_pins(self):
+        """What a reset does: every pin an input again; the outputs are let go."""
+        mode = self.pins.mode
+        driven = [p for p in range(len(mode)) if mode[p] in (machine.Pin.OUT, machine.Pin.OPEN_DRAIN)]
+        self.pins.release()
+        for pin in driven:
+            for fn in self.pin_listeners:
+                fn(pin, None)
+
     def pwm_written(self, pin, duty):
         self.pwm_log.append((self.clock.ms, pin, duty))
 
     def adc_uv(self, pin):
         source = self.adc_sources.get(pin)
-        return source(self.clock.ms) if source else 0
+        return int(source(self.clock.ms)) if source else 0
 
     def motor_timeline(self):
         """[(t_ms, duty_u16)] of the motor pin, one row per change."""
@@ -143,25 +162,34 @@ class VirtualBoard:
         self.rtc_set_us = self.clock.us
         return None
 
+    # --- the CPU: sleeps and resets ------------------------------------------
+    def sleep_ms(self, ms):
+        self.clock.sleep_ms(ms)
+
+    def idle(self):
+        self.clock.sleep_us(100)
+
+    def reset(self, cause):
+        raise machine.BoardReset(cause)
+
     # --- watchdog, interrupts, end of run ---------------------------------
-    def watchdog_start(self, timeout_ms):
+    def wdt_start(self, timeout_ms):
         self._wdt_timeout_ms = timeout_ms
         self._wdt_fed_us = self.clock.us
 
-    def watchdog_feed(self):
+    def wdt_feed(self):
         self._wdt_fed_us = self.clock.us
 
     def interrupt_at(self, t_ms):
         """Deliver Ctrl-C (KeyboardInterrupt) to the firmware at board time t_ms."""
         self._interrupt_at_ms = t_ms
 
-    def timer_start(self, timer_id, mode, period_ms, callback, timer):
-        if period_ms <= 0:
-            raise ValueError("period")
-        self.timers[timer_id] = [self.clock.us + period_ms * 1000, period_ms * 1000, mode, callback, timer]
+    def timer_start(self, timer):
+        period_us = timer.period_ms * 1000
+        self.timers[timer.id] = [self.clock.us + period_us, period_us, timer.mode, timer.callback, timer]
 
-    def timer_stop(self, timer_id):
-        self.timers.pop(timer_id, None)
+    def timer_stop(self, timer):
+        self.timers.pop(timer.id, None)
 
     def _run_timers(self, now_us):
         for timer_id, t in list(self.timers.items()):
@@ -188,12 +216,12 @@ class VirtualBoard:
     @contextlib.contextmanager
     def active(self):
         """Bind the simulator's machine and time modules to this board."""
-        machine._bind(self)
-        vtime.bind(self.clock)
+        machine.bind(self)
+        vtime.bind(self.clock, self.rtc_seconds)
         try:
             yield self
         finally:
-            machine._bind(None)
+            machine.bind(None)
             vtime.bind(None)
 
     def run(self, until_ms, interrupt_at_ms=None, echo=None, grace_ms=2000, on_boot=None):
@@ -233,8 +261,7 @@ class VirtualBoard:
         self.reset_cause = cause
         self._wdt_timeout_ms = None
         self.timers.clear()
-        for state in self.pins.values():
-            state.update(mode=None, pull=None, out=0)
+        self.release_pins()
         pin = self.config.MOTOR["pin"]
         self.pwm_written(pin, 0)  # a reset releases the PWM peripheral
         console.append("\n[reset: cause %d]\n" % cause)

@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.chips.vl53l1x import uld_status  # noqa: E402
+from sim.vboard.chips import uld_status  # noqa: E402
 
 LEVEL_Y = {"caution": 1, "warning": 2, "stop": 3}
 OTHER_Y = {"blind": 0.5, "too_fast": 0.25, "stumble": 3.5, "fall": 3.8}

@@ -17,7 +17,8 @@ from sim.board import VirtualBoard
 from sim.chips.battery import Battery
 from sim.chips.imu import make_imu
 from sim.chips.rng import Rng
-from sim.chips.vl53l1x import RAW_VALID, VL53L1X
+from sim.chips.vl53l1x import VL53L1X
+from sim.vboard.chips import RAW_VALID
 from sim.world import AMBIENT_PRESETS, World
 
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
@@ -309,21 +310,13 @@ def session_summary(app, t_ms):
     return dict(zip(names, app.session.summary(t_ms)))
 
 
-def xshut_holder(vb, pin):
-    def held_low():
-        state = vb.pins.get(pin)
-        return state is not None and state["mode"] == 3 and state["out"] == 0  # Pin.OUT
-    return held_low
-
-
 def wire_xshut(vb, tof, pin):
-    """The VL53L1X follows its XSHUT pin: told of every write, and reading the
-    pin's state for changes made without one (Pin.init, a reset releasing it)."""
-    tof.xshut_low = xshut_holder(vb, pin)
+    """The VL53L1X follows its XSHUT pin: every write to it, and a reset letting
+    it go (the breakout's pull-up then holds it high)."""
 
     def written(p, level):
         if p == pin:
-            tof.xshut(level)
+            tof.xshut(1 if level is None else level)
     vb.pin_listeners.append(written)
 
 

@@ -15,7 +15,8 @@ a trace with no range samples at all replays with the sensor seeing an empty pat
 import csv
 
 from sim.chips.rng import Rng
-from sim.chips.vl53l1x import VL53L1X, raw_status, uld_status
+from sim.chips.vl53l1x import VL53L1X
+from sim.vboard.chips import raw_status, uld_status
 from sim.vclock import TICKS_HALF, TICKS_PERIOD
 from sim.world import Scene
 
@@ -146,7 +147,8 @@ class TraceSource:
 
 class ReplayVL53L1X(VL53L1X):
     """The VL53L1X register model serving a trace's range samples instead of a
-    world: data-ready rises at each row's time while the firmware is ranging."""
+    world's scene: data ready rises at each row's time while the firmware is
+    ranging (rows that pass while a result is pending are skipped)."""
 
     def __init__(self, source, rng, now_us, quirks=None):
         VL53L1X.__init__(self, source, rng, now_us, quirks)
@@ -178,8 +180,7 @@ class ReplayVL53L1X(VL53L1X):
             signal = 7000 if status == 0 else 0
             self.load_result(raw, range_mm, ambient, signal, spads)
             self.notify(now)
-        active = 0 if self.regs[0x30] & 0x10 else 1
-        self.regs[0x31] = (active if self.pending else 1 - active) | (self.regs[0x31] & 0xFE)
+        self.show_interrupt()
 
 
 def replay(path, active=False, board="esp32_devkitc", profile=None, echo=None):

@@ -8,12 +8,15 @@ The loader binds it as `time` while it imports firmware modules, so
 from sim import vclock
 
 _clock = None
+_rtc_seconds = None  # the board's RTC: seconds since 2000-01-01
 _rtc_offset_s = 946684800  # MicroPython's epoch on the ESP32 is 2000-01-01
 
 
-def bind(clock):
-    global _clock
+def bind(clock, rtc_seconds=None):
+    """The board's clock (and RTC) the firmware's `time` reads from now on."""
+    global _clock, _rtc_seconds
     _clock = clock
+    _rtc_seconds = rtc_seconds
 
 
 def _c():
@@ -52,9 +55,9 @@ def sleep(seconds):
 
 def time():
     """Seconds since 2000-01-01 by the board's RTC (set by the host at sync)."""
-    from sim import machine
-
-    return machine.RTC().seconds()
+    if _rtc_seconds is None:
+        raise RuntimeError("no virtual board is running (its RTC is not bound)")
+    return _rtc_seconds()
 
 
 def time_ns():

@@ -1,7 +1,9 @@
-"""Pure firmware logic gives the same results under real MicroPython and under
-CPython (the simulator's modules). Cases live in tests/mp/parity_*.py."""
+"""Pure firmware logic, and what the virtual boards share (sim/vboard), give
+the same results under real MicroPython and under CPython (the simulator's
+modules). Cases live in tests/mp/parity_*.py."""
 
 import glob
+import importlib
 import importlib.util
 import json
 import os
@@ -49,9 +51,15 @@ def cpython_result(stem, case):
     stand_ins = {"time": vtime, "micropython": sim_micropython, "gc": vgc}
     saved = vtime._clock
     vtime.bind(vclock.Clock())
+
+    def load_cpython(load, name):
+        if name.split(".")[0] == "vboard":  # /tests_mp/vboard on MicroPython
+            return importlib.import_module("sim." + name)
+        return stand_ins.get(name) or load(name)
+
     try:
         with loader.firmware_modules(loader.load_board_config("esp32_devkitc")) as load:
-            result = fn(lambda name: stand_ins.get(name) or load(name))
+            result = fn(lambda name: load_cpython(load, name))
     finally:
         vtime.bind(saved)
     return json.loads(json.dumps(result))

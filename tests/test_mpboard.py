@@ -125,13 +125,17 @@ def test_the_imu_reads_the_trace_in_the_boards_chip_axes(board):
     # esp32_devkitc: device x = chip +z, y = chip +x, z = chip +y. Standing still
     # at the start of the demo trace: about +1000 mg on device z, so chip y.
     out = run_on(board.device, """
-import machine, struct
+import machine, struct, time
 i2c = machine.I2C(0)
 i2c.writeto_mem(0x68, 0x6B, b'\\x00')        # wake up
+print(i2c.readfrom_mem(0x68, 0x3B, 6) == bytes(6))   # gyro start-up: 30 ms without data
+time.sleep_ms(50)
 raw = struct.unpack('>hhh', i2c.readfrom_mem(0x68, 0x3B, 6))
 print(*[r * 1000 // 16384 for r in raw])
 """)
-    chip_x, chip_y, chip_z = (int(v) for v in out.split())
+    started, values = out.split("\n")
+    chip_x, chip_y, chip_z = (int(v) for v in values.split())
+    assert started == "True"
     assert abs(chip_y - 1000) < 20 and abs(chip_x) < 20 and abs(chip_z) < 20
 
 

@@ -12,9 +12,10 @@ from sim.board import VirtualBoard
 from sim.chips import imu as imu_chips
 from sim.chips.battery import Battery
 from sim.chips.rng import Rng
-from sim.chips.vl53l1x import VL53L1X, uld_status
+from sim.chips.vl53l1x import VL53L1X
 from sim.loader import firmware_modules
 from sim.scenario import check, wire_xshut
+from sim.vboard.chips import chip_to_device, device_to_chip, uld_status
 from sim.world import World
 
 NO_QUIRKS = {"spurious_p": 0.0, "frozen_p": 0.0}
@@ -286,7 +287,7 @@ def test_a_board_reset_releases_xshut_and_the_chip_answers_after_boot(tmp_path):
         pin = machine.Pin(25, machine.Pin.OUT, value=1)
         wire_xshut(b.vb, b.chip, 25)
         pin.value(0)
-        b.vb.pin_state(25).update(mode=None, pull=None, out=0)  # what a reset does to pins
+        b.vb.release_pins()  # what a reset does to pins
         vtime.sleep_ms(300)
         assert b.sensor.model_info == (0xEA, 0xCC, 0x10)
 
@@ -369,7 +370,7 @@ def test_axes_mapping_round_trips():
     for axes in ("+z+x+y", "+z-x-y", "-y+z-x"):
         mapping = imu_chips.parse_axes(axes)
         v = [1, 2, 3]
-        assert imu_chips.chip_to_device(mapping, imu_chips.device_to_chip(mapping, v)) == v
+        assert chip_to_device(mapping, device_to_chip(mapping, v)) == v
     with pytest.raises(ValueError):
         imu_chips.parse_axes("+z+z+y")
 

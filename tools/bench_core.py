@@ -17,6 +17,8 @@ import json
 import os
 import tempfile
 
+from rearguard.drivers.axes import parse_axes
+from sim import loader
 from tools import build, micropython
 
 PROBE_BOARD = "esp32_devkitc"
@@ -43,13 +45,23 @@ def _marked(label, code):
     return "_marks.append((%r, gc.mem_alloc()))\n%s\ngc.collect()" % (label, code)
 
 
-def probe_steps(warmup=600, ticks=1200):
+def imu_map(board=PROBE_BOARD):
+    """The board's IMU mounting as the firmware parses it, for the probe's chips:
+    read here so that the probe's harness does not load a firmware module."""
+    index, sign = parse_axes(loader.load_board_config(board).IMU["axes"])
+    return list(index), list(sign)
+
+
+def probe_steps(warmup=600, ticks=1200, board=PROBE_BOARD):
     """The probe as runPython steps; the heap is collected between two of them."""
     return [
         "import gc\n_marks = []\ngc.collect()",
         _marked("board", "import board"),
-        _marked("test harness", "import mp_probe\nmp_probe.step_fakes()"),
+        # The firmware before the harness: MicroPython doubles its interned-name
+        # pool whenever one fills, and the step that fills it pays for the next
+        # (~10 KB at this size); the harness's own names must not decide which.
         _marked("modules", "import rearguard.app"),
+        _marked("test harness", "import mp_probe\nmp_probe.step_fakes(%r)" % (imu_map(board),)),
         _marked("boot", "mp_probe.step_boot()"),
         _marked("booted", "mp_probe.step_ticks(_marks, %d, %d, %r)" % (warmup, ticks, STAGES)),
         _marked("ran", "mp_probe.step_host()"),
@@ -60,7 +72,7 @@ def probe_steps(warmup=600, ticks=1200):
 def probe(warmup=600, ticks=1200, board=PROBE_BOARD, **kwargs):
     """Run the allocation probe; returns its record (see tests/mp/mp_probe.py),
     with the heap figures of its last steps merged in."""
-    records = micropython.run(probe_steps(warmup, ticks), name="probe", board=board,
+    records = micropython.run(probe_steps(warmup, ticks, board), name="probe", board=board,
                               **kwargs).check().records()
     record = records[0]
     record.update(records[-1])

@@ -1,8 +1,9 @@
 """Run code under real MicroPython (the WebAssembly port, in Node.js) over the
 device's file tree: firmware/, firmware/lib/, the pinned Adafruit VL53L1X driver
 and a board config as board.py, laid out as on the ESP32's flash, plus the
-MicroPython-side test helpers of tests/mp/ and the virtual board's chip models
-(sim/mpboard/device/mpboard_chips.py, which they share) under /tests_mp.
+MicroPython-side test helpers of tests/mp/ and what every virtual board shares
+(sim/vboard: the machine API core, the chip register models, the trace player)
+under /tests_mp.
 
     results = run_batch({"imports": "import rearguard.app"})
     results["imports"].check()              # raises MicroPythonError with the traceback
@@ -27,10 +28,9 @@ from sim.loader import BOARDS, FIRMWARE, ROOT, device_library_path
 RUNNER = os.path.join(ROOT, "tools", "mp", "run.mjs")
 TESTS_MP = os.path.join(ROOT, "tests", "mp")
 DEVICE_TESTS_MP = "/tests_mp"
-# The virtual board's modules the tests/mp helpers import too: the trace-fed chip
-# models. Not its machine.py, which needs the board's pty host (js.mpboard).
-MPBOARD_DEVICE = os.path.join(ROOT, "sim", "mpboard", "device")
-SHARED_MPBOARD_MODULES = ("mpboard_chips.py",)
+# What the tests/mp helpers share with the virtual boards: the package sim/vboard,
+# copied as /tests_mp/vboard (tests/mp/fake_machine.py is its glue there).
+VBOARD = os.path.join(ROOT, "sim", "vboard")
 
 # The WebAssembly port grows its heap on demand (split heap), so `heapsize` is
 # only the first arena: it cannot reproduce an ESP32 running out of memory.
@@ -116,15 +116,12 @@ def _walk(root, device_root, suffixes=(".py",)):
 
 
 def _test_helpers():
-    files = _walk(TESTS_MP, DEVICE_TESTS_MP, (".py", ".csv"))
-    for name in SHARED_MPBOARD_MODULES:
-        files.append((DEVICE_TESTS_MP + "/" + name, os.path.join(MPBOARD_DEVICE, name)))
-    return files
+    return _walk(TESTS_MP, DEVICE_TESTS_MP, (".py", ".csv")) + _walk(VBOARD, DEVICE_TESTS_MP + "/vboard")
 
 
 def device_files(board="esp32_devkitc", firmware=FIRMWARE, built=None):
     """[(device_path, host_path)]: what a board's flash would hold, plus the
-    test helpers (tests/mp and the mpboard chip models) under /tests_mp.
+    test helpers (tests/mp and sim/vboard) under /tests_mp.
 
     `built`: a build/<board>/ directory (tools/build.py) to run instead of the sources.
     """

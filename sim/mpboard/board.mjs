@@ -27,6 +27,8 @@ import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const DEVICE_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), "device");
+// What every virtual board shares (machine API core, chip register models, trace player).
+const SHARED_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "vboard");
 const FLASH = "/flash";
 const SUPPORT = "/_board";
 const PYEXEC_FORCED_EXIT = 0x100;
@@ -308,6 +310,10 @@ async function startInstance(cause, flash) {
   mkdirs(FS, SUPPORT);
   for (const name of fs.readdirSync(DEVICE_DIR)) {
     if (name.endsWith(".py")) FS.writeFile(SUPPORT + "/" + name, fs.readFileSync(path.join(DEVICE_DIR, name)));
+  }
+  mkdirs(FS, SUPPORT + "/vboard");
+  for (const name of fs.readdirSync(SHARED_DIR)) {
+    if (name.endsWith(".py")) FS.writeFile(SUPPORT + "/vboard/" + name, fs.readFileSync(path.join(SHARED_DIR, name)));
   }
   if (cfg.trace) FS.writeFile(SUPPORT + "/trace.csv", fs.readFileSync(cfg.trace));
   const stdin = FS.getStream(0);

@@ -28,12 +28,19 @@ import threading
 import time
 import tty
 
+from rearguard.drivers.axes import parse_axes
 from sim import loader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GLUE = os.path.join(HERE, "board.mjs")
 # What the board keeps for a port nobody reads: a UART drops the rest.
 MAX_UNREAD = 64 * 1024
+
+
+def _axes_map(axes):
+    """The board's IMU mounting as the firmware's own parser reads it: [index, sign]."""
+    index, sign = parse_axes(axes)
+    return [list(index), list(sign)]
 
 
 def board_description(board_name):
@@ -43,7 +50,8 @@ def board_description(board_name):
         "NAME": cfg.NAME,
         "I2C_IDS": sorted(cfg.I2C),
         "TOF": {"bus": cfg.TOF["bus"], "addr": cfg.TOF["addr"], "xshut": cfg.TOF.get("xshut")},
-        "IMU": {"bus": cfg.IMU["bus"], "addr": cfg.IMU["addr"], "chip": cfg.IMU["chip"], "axes": cfg.IMU["axes"]},
+        "IMU": {"bus": cfg.IMU["bus"], "addr": cfg.IMU["addr"], "chip": cfg.IMU["chip"],
+                "map": _axes_map(cfg.IMU["axes"])},
         "BATTERY_DIVIDER": list(cfg.BATTERY["divider"]),
         "BUTTON": {"pin": cfg.BUTTON["pin"], "active_low": cfg.BUTTON["active_low"]},
     }

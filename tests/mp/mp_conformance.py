@@ -32,18 +32,21 @@ def boot(ctrl_c_after_feeds=30, with_tof=True):
     import fake_machine
     import mp_probe
 
+    from rearguard.drivers.axes import parse_axes
+
     sys.modules["machine"] = fake_machine  # the WebAssembly port has no machine module
     import board
 
-    mp_probe.rig(board, time.ticks_ms, with_tof)  # the chips follow the port's clock
-    fake_machine.WDT.ctrl_c_after_feeds = ctrl_c_after_feeds
+    # the chips follow the port's clock
+    mp_probe.rig(board, time.ticks_ms, time.ticks_us, parse_axes(board.IMU["axes"]), with_tof)
+    fake_machine.hardware.ctrl_c_after_feeds = ctrl_c_after_feeds
     import main  # runs the tick loop until the fake WDT raises KeyboardInterrupt
 
     app = main.app  # what main.py leaves in the REPL's namespace
     record({
         "ticks": app.ticks,
-        "motor_duty": app.hw.motor.pwm.duty,
-        "motor_changes": app.hw.motor.pwm.changes,
+        "motor_duty": app.hw.motor.pwm.duty_u16(),
+        "motor_changes": fake_machine.hardware.pwm_changes,
         "tof_ok": app.hw.tof.ok,
         "imu_ok": app.hw.imu.ok,
     })

@@ -1,6 +1,6 @@
 # The allocation probe, run under real MicroPython: builds the real App on fake
-# hardware (fake_machine + the virtual board's chip models, mpboard_chips, fed
-# from probe_trace.csv played in a loop on the probe's own clock) through
+# hardware (fake_machine + the shared chip register models, vboard.trace_player,
+# fed from probe_trace.csv played in a loop on the probe's own clock) through
 # rearguard.app.boot, as main.py does on a board, then measures
 #   heap_after_boot_bytes: gc.mem_alloc() after the app is built, less what the
 #       test harness (this module, the fakes, the trace) holds;
@@ -17,7 +17,7 @@ import json
 from time import ticks_add, ticks_diff
 
 import fake_machine
-import mpboard_chips
+from vboard import trace_player
 
 TICK_MS = 10
 TRACE = "/tests_mp/probe_trace.csv"
@@ -30,7 +30,9 @@ class Clock:
 
     def __init__(self, now_ms):
         self.now_ms = now_ms
-        self.world = None  # the chips' world, brought up to date while sleeping
+        self.player = None  # the chips' trace, brought up to date while sleeping
+        self._us = 0
+        self._us_at_ms = now_ms
 
     def ms(self):
         return self.now_ms
@@ -38,23 +40,35 @@ class Clock:
     def ticks_ms(self):
         return self.now_ms
 
+    def ticks_us(self):
+        # Microsecond ticks for the chips, advanced by the milliseconds that
+        # passed since the last call (no int above 2**30: nothing allocated).
+        elapsed = ticks_diff(self.now_ms, self._us_at_ms)
+        if elapsed:
+            self._us = ticks_add(self._us, elapsed * 1000)
+            self._us_at_ms = self.now_ms
+        return self._us
+
     def sleep_ms(self, ms):
         self.now_ms = ticks_add(self.now_ms, ms)
-        if self.world is not None:
-            self.world.update()
+        if self.player is not None:
+            self.player.update()
 
 
-def rig(board, clock_ms, with_tof=True):
+def rig(board, clock_ms, clock_us, imu_map, with_tof=True):
     """Attach chip models where the board config says they are, fed by the
-    trace in a loop as clock_ms() passes; returns their World."""
+    trace in a loop as clock_ms() passes; returns their TracePlayer.
+    imu_map: the firmware's parse_axes(board.IMU["axes"])."""
     with open(TRACE) as f:
-        rows = mpboard_chips.load_trace(f)
-    world = mpboard_chips.World(rows, clock_ms, ticks_diff, loop=True)
+        rows = trace_player.load_trace(f)
+    player = trace_player.TracePlayer(rows, clock_ms, ticks_diff, loop=True)
+    hw = fake_machine.hardware
+    hw.wire(board.I2C)
     if with_tof:
-        fake_machine.attach(board.TOF["bus"], board.TOF["addr"], mpboard_chips.Vl53l1x(world))
+        hw.attach_i2c(board.TOF["bus"], board.TOF["addr"], trace_player.Vl53l1x(player, clock_us))
     imu = board.IMU
-    fake_machine.attach(imu["bus"], imu["addr"], mpboard_chips.imu_for(world, imu["chip"], imu["axes"]))
-    return world
+    hw.attach_i2c(imu["bus"], imu["addr"], trace_player.imu_for(player, imu["chip"], imu_map, clock_us))
+    return player
 
 
 def _owner(app, path):
@@ -118,7 +132,7 @@ def uncount_stages(wrapped):
         delattr(owner, method)
 
 
-def measure_ticks(app, clock, world, ticks, totals):
+def measure_ticks(app, clock, player, ticks, totals):
     """app.tick() `ticks` times; totals[0] += bytes allocated inside the ticks,
     totals[1] += bytes the chip models allocated while taking the samples due
     (the chips then only copy them into their registers when the drivers read)."""
@@ -129,7 +143,7 @@ def measure_ticks(app, clock, world, ticks, totals):
     for _ in range(ticks):
         clock.now_ms = now
         a = mem_alloc()
-        world.update()
+        player.update()
         b = mem_alloc()
         app.tick(now)
         c = mem_alloc()
@@ -149,13 +163,13 @@ def measure_ticks(app, clock, world, ticks, totals):
 _state = {}
 
 
-def step_fakes(start_ms=-5000):
+def step_fakes(imu_map, start_ms=-5000):
     import board
 
     # A start a few seconds before the tick counter wraps: the probe crosses it.
     clock = Clock(ticks_add(0, start_ms))
     _state["clock"] = clock
-    _state["world"] = clock.world = rig(board, clock.ms)
+    _state["player"] = clock.player = rig(board, clock.ms, clock.ticks_us, imu_map)
 
 
 def step_boot():
@@ -192,7 +206,7 @@ def step_ticks(marks, warmup, ticks, stages):
     _state["store"] = app.session.store
     app.session.store = None
     clock = _state["clock"]
-    world = _state["world"]
+    player = _state["player"]
     # Warm-up: first calls may fill caches, settle filters, start the ToF ranging.
     for _ in range(warmup):
         app.tick(clock.now_ms)
@@ -204,7 +218,7 @@ def step_ticks(marks, warmup, ticks, stages):
     track_before = app.session.track_n
     gc.disable()
     try:
-        measure_ticks(app, clock, world, ticks, totals)
+        measure_ticks(app, clock, player, ticks, totals)
     finally:
         gc.enable()
 
@@ -227,11 +241,11 @@ def step_ticks(marks, warmup, ticks, stages):
         "tof_problem": getattr(hw.tof, "problem", ""),
         "tof_faults": getattr(hw.tof, "faults", 0),
         "imu_ok": hw.imu.ok,
-        "tof_samples_fed": world.tof_seq,
+        "tof_samples_fed": player.tof_seq,
         "tof_samples_read": getattr(hw.tof, "samples", -1),
-        "imu_samples_fed": world.imu_seq,
-        "trace_loops": world.loops,
-        "motor_changes": hw.motor.pwm.changes,
+        "imu_samples_fed": player.imu_seq,
+        "trace_loops": player.loops,
+        "motor_changes": fake_machine.hardware.pwm_changes,
         "session_active": app.session.active,
         "track_samples_measured": app.session.track_n - track_before,  # 1 Hz samples taken
     }))
@@ -260,9 +274,8 @@ def report_heap(marks):
     at = {}
     for label, size in marks:
         at[label] = size
-    import __main__
-
-    harness = at["modules"] - at["test harness"] + marks[0][1] - __main__._mp_heap0
+    _booted, parts = heap_figures(marks)
+    harness = parts["test harness"] + parts["import guard"]
     print("MPJSON " + json.dumps({
         "heap_running_bytes": at["ran"] - harness,
         "heap_with_host_bytes": at["host"] - harness,

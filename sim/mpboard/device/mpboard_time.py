@@ -28,19 +28,30 @@ _t0_ms = _port.ticks_ms()
 
 
 def set_speed(speed):
-    global _speed, ticks_ms, ticks_us
+    global _speed, ticks_ms, ticks_us, _port_us, _board_us
     _speed = speed
     if speed != 1:
         ticks_ms = _fast_ticks_ms
         ticks_us = _fast_ticks_us
+        _port_us = _board_us = _port.ticks_us()
 
 
 def _fast_ticks_ms():
     return _port.ticks_add(_t0_ms, _port.ticks_diff(_port.ticks_ms(), _t0_ms) * _speed) & 0x3FFFFFFF
 
 
+_port_us = 0
+_board_us = 0
+
+
 def _fast_ticks_us():
-    return (_fast_ticks_ms() * 1000) & 0x3FFFFFFF
+    # Advanced by what passed since the last call: wraps like the port's
+    # counter and stays a small int (the chips read it on every transaction).
+    global _port_us, _board_us
+    now = _port.ticks_us()
+    _board_us = _port.ticks_add(_board_us, _port.ticks_diff(now, _port_us) * _speed)
+    _port_us = now
+    return _board_us
 
 
 # Set by machine.WDT: the watchdog keeps counting while the board sleeps.
