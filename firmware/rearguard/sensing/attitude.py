@@ -100,6 +100,7 @@ class Attitude:
         self.gravity_mg = 1000
         self.pitch_rate = 0  # mdps, + = tipping backward, turning about the vertical removed
         self.roll_rate = 0  # mdps, + = tipping right
+        self.yaw_rate = 0  # mdps about "up": turning round, glancing back
         self._across = ONE  # |up| in the y-z plane, Q14 (last value: the isqrt guess)
         self._norm = ONE
         self._gx = self._gy = self._gz = 0  # the previous sample's rates
@@ -191,3 +192,4 @@ class Attitude:
             n = 1
         self.pitch_rate = (gy * uz - gz * uy) // n
         self.roll_rate = -(gx * n - gy * (ux * uy // n) - gz * (ux * uz // n)) // 128
+        self.yaw_rate = (gx * ux + gy * uy + gz * uz) // 128

@@ -47,6 +47,7 @@ class Gait:
         self.moving = False
         self.running = False
         self.step = False  # True in the sample a step was counted
+        self.contact = False  # True in the sample a foot contact was seen (counted or not yet)
         self.last_step_ms = 0
         self.interval_ms = 0  # smoothed step interval
         self.peak_mg = 400  # smoothed step peak above the mean
@@ -61,6 +62,7 @@ class Gait:
 
     def update(self, now_ms, dt_ms, accel_mg):
         self.step = False
+        self.contact = False
         if not self._started:
             self._started = True
             self._smooth = accel_mg
@@ -95,6 +97,7 @@ class Gait:
             refractory = _REFRACTORY_MIN_MS
         if self.bout_steps and since < refractory:
             return
+        self.contact = True
         if self.bout_steps == 0 or since > _BOUT_GAP_MS:
             self.bout_steps = 1
             self.interval_ms = 0
