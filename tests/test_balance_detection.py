@@ -23,7 +23,7 @@ def test_backward_stumble_buzzes_within_0_4_s(rate_hz, cadence):
     assert len(stumbles) == 1
     assert 14000 <= stumbles[0] <= 14400  # the trunk is still turning: before any impact
     assert _kinds(events, "fall") == [] and not body.fallen
-    assert body.near_falls == 1
+    assert body.balance.near_falls == 1
 
 
 @pytest.mark.parametrize("rate_hz", [50, 200])
@@ -61,7 +61,7 @@ def test_fall_is_warned_before_impact_and_confirmed_once(rate_hz, direction):
     stumbles = _kinds(events, "stumble")
     assert stumbles and 15000 <= stumbles[0] <= 15800  # the warning comes before the impact
     assert not body.fallen  # up and walking again: the alarm stopped
-    assert body.falls == 1 and body.near_falls == 0
+    assert body.balance.falls == 1 and body.balance.near_falls == 0
 
 
 def test_fallen_holds_while_lying_and_clears_when_up_again():

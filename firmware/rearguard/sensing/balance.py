@@ -49,8 +49,9 @@ _BLOCKS = const(15)  # 1.5 s of block minima and maxima
 _WINDOW_NEAR = const(5)  # the range is taken over blocks that ended 0.5 ...
 _WINDOW_FAR = const(13)  # ... to 1.3 s ago (1.4 s with the block's length)
 _YAW_SHARE_DIV = const(5)  # allow 1/5 of the yaw turned as leaked tipping
+_WIDTH_DIV = const(2)  # the margin grows by half the range: a runner who rocks more
 _SIDE_PCT = const(130)  # a sideways lurch needs 1.3 times the margin: hips sway
-_TURN_MARGIN_MDEG = const(9000)  # beyond the range: balance lost (fitted, docs/balance.md)
+_TURN_MARGIN_MDEG = const(6500)  # beyond the range: balance lost (fitted, docs/balance.md)
 _TURN_MIN_BOUT = const(5)  # contacts into a walk or run before the turn is judged
 # Jolt: the horizontal acceleration against the last three steps
 _JOLT_STEPS = const(3)
@@ -164,9 +165,9 @@ class _Turn:
             r[2 * k + 1] = high
 
     def score_mdeg(self):
-        """How far the trunk is beyond its recent range, the yaw leak allowed
-        for, in milli-degrees of a backward or forward lurch (sideways counts
-        less); negative inside the range."""
+        """How far the trunk is beyond its recent range, less half the range's
+        width (the runner's own rocking) and a share of the yaw turned, in
+        milli-degrees of a backward or forward lurch (sideways counts less)."""
         r = self.range
         p = self.pitch // 100
         q = self.roll // 100
@@ -175,8 +176,9 @@ class _Turn:
         best = p - r[1]  # backward
         if r[0] - p > best:
             best = r[0] - p  # forward
+        best -= (r[1] - r[0]) // _WIDTH_DIV
         side = q - r[3] if q - r[3] > r[2] - q else r[2] - q
-        side = side * 100 // _SIDE_PCT
+        side = (side - (r[3] - r[2]) // _WIDTH_DIV) * 100 // _SIDE_PCT
         if side > best:
             best = side
         return best - turned // _YAW_SHARE_DIV
