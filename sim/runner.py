@@ -56,6 +56,10 @@ AMP_JITTER_WALK = 0.2  # a walk's steps: 1 g + 0.55 g x this
 ROCK_JITTER = 0.2  # stride-to-stride change of the rocking amplitude
 WANDER_DEG = 0.6  # per-step change of the trunk's slow lean (pitch and roll)
 WANDER_KEEP = 0.85  # ... and how much of the last one stays: ~1.1 deg drift
+# Turn-rounds (runner "turns": [t_ms, ...]): the end of a corridor or of an
+# out-and-back, 180 deg about the vertical, leaning into the turn.
+TURN_S = 1.4
+TURN_LEAN_DEG = 12.0
 
 
 def smooth_bump(u):
@@ -120,6 +124,7 @@ class Gait:
         self.wander_pitch = _PerStep()
         self.wander_roll = _PerStep()
         self.wobble = (0.0, 0.0)  # this contact's clip wobble amplitudes (pitch, roll)
+        self.turns = sorted(runner.get("turns", []))
 
     # --- stepping -------------------------------------------------------------
     def spm(self, t_ms):
@@ -165,8 +170,21 @@ class Gait:
 
     # --- the trunk --------------------------------------------------------------
     def rocking(self, ahead_s, v, dv, t_ms):
-        """(pitch, roll, yaw, pitch rate, roll rate, yaw rate) of the gait, deg and deg/s,
-        `ahead_s` past the world's last step."""
+        """(pitch, roll, yaw, pitch rate, roll rate, yaw rate) of the gait and its
+        turn-rounds, deg and deg/s, `ahead_s` past the world's last step."""
+        p, r, y, pr, rr, yr = self._rocking(ahead_s, v, dv, t_ms)
+        for t0 in self.turns:
+            u = (t_ms - t0) / 1000.0 / TURN_S
+            if u <= 0:
+                break
+            y += 180.0 * smooth_bump(u)
+            yr += 180.0 * smooth_bump_rate(u, TURN_S)
+            if u < 1:
+                r += TURN_LEAN_DEG * math.sin(math.pi * u)
+                rr += TURN_LEAN_DEG * math.pi / TURN_S * math.cos(math.pi * u)
+        return p, r, y, pr, rr, yr
+
+    def _rocking(self, ahead_s, v, dv, t_ms):
         f = self.step_rate_hz(v, t_ms)
         v_now = v + dv * ahead_s
         r, dr = self.sway(v_now, dv)

@@ -51,13 +51,13 @@ _WINDOW_FAR = const(13)  # ... to 1.3 s ago (1.4 s with the block's length)
 _YAW_SHARE_DIV = const(5)  # allow 1/5 of the yaw turned as leaked tipping
 _WIDTH_DIV = const(2)  # the margin grows by half the range: a runner who rocks more
 _SIDE_PCT = const(130)  # a sideways lurch needs 1.3 times the margin: hips sway
-_TURN_MARGIN_MDEG = const(6500)  # beyond the range: balance lost (fitted, docs/balance.md)
+_TURN_MARGIN_MDEG = const(6982)  # beyond the range: balance lost (fitted, docs/balance.md)
 _TURN_MIN_BOUT = const(5)  # contacts into a walk or run before the turn is judged
 # Jolt: the horizontal acceleration against the last three steps
 _JOLT_STEPS = const(3)
 _JOLT_TAU_MS = const(15)
 _JOLT_FLOOR_MG = const(400)  # a slow walk's steps push less than this across "up"
-_JOLT_PCT = const(200)  # twice the recent steps: balance lost (fitted, docs/balance.md)
+_JOLT_PCT = const(214)  # twice the recent steps: balance lost (fitted, docs/balance.md)
 # Both
 _GAIT_TAIL_MS = const(1500)  # a stumble can stop the steps; it is still "in gait"
 _UPRIGHT_COS_MILLI = const(643)  # within 50 deg of the runner's upright: judged
