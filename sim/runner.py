@@ -35,8 +35,11 @@ LATERAL_MG = 200.0
 CONTACT_JOLT_MG = 2000.0  # horizontal jolt of each foot contact (real: ~1.5-2.3 g peaks)
 CONTACT_JOLT_S = 0.04
 # Walking (runner "gait": "walk"): double support, no flight; |a| rocks about
-# 1 g (real peaks 1.4-2.3 g), the trunk with WALK_SWAY of the running amplitudes.
-WALK_VERTICAL_MG = 550.0
+# 1 g, dipping to ~0.65 g and peaking sharply after each heel strike (real
+# peaks 1.4-2.3 g); the trunk with WALK_SWAY of the running amplitudes.
+WALK_VERTICAL_MG = 300.0
+WALK_HEEL_MG = 500.0
+WALK_HEEL_MEAN = 5.0 / 32.0  # the mean of max(0, cos)^6: the heel strike adds no mean
 WALK_FORE_AFT_MG = 200.0
 WALK_LATERAL_MG = 100.0
 WALK_JOLT_MG = 600.0
@@ -44,15 +47,16 @@ WALK_SWAY = 0.6
 # The clip wobbles on the waistband after each contact: a damped oscillation
 # that makes the real per-step trunk rate peaks (100-300 deg/s jogging) with
 # only a few degrees of angle.
-WOBBLE_PITCH_DEG = 2.4
-WOBBLE_ROLL_DEG = 1.8
+WOBBLE_PITCH_DEG = 2.0
+WOBBLE_ROLL_DEG = 1.3
 WOBBLE_HZ = 12.0
-WOBBLE_TAU_S = 0.04
+WOBBLE_TAU_S = 0.03
+WALK_WOBBLE = 0.5  # a heel strike shakes the clip less than a running landing
 # No two steps alike (real step-to-step variation: interval 2-7 %, peaks 6-25 %)
 RATE_JITTER_RUN = 0.025
 RATE_JITTER_WALK = 0.06
 AMP_JITTER_RUN = 0.12
-AMP_JITTER_WALK = 0.2  # a walk's steps: 1 g + 0.55 g x this
+AMP_JITTER_WALK = 0.15
 ROCK_JITTER = 0.2  # stride-to-stride change of the rocking amplitude
 WANDER_DEG = 0.6  # per-step change of the trunk's slow lean (pitch and roll)
 WANDER_KEEP = 0.85  # ... and how much of the last one stays: ~1.1 deg drift
@@ -102,7 +106,9 @@ class _PerStep:
         self.after = value
 
     def at(self, u, step_s):
-        """(value, d/dt) a fraction u into the step."""
+        """(value, d/dt) a fraction u into the step (u >= 1: the step is over)."""
+        if u >= 1.0:
+            return self.after, 0.0
         k = smooth_bump(u)
         span = self.after - self.before
         return self.before + span * k, span * smooth_bump_rate(u, step_s)
@@ -124,6 +130,7 @@ class Gait:
         self.wander_pitch = _PerStep()
         self.wander_roll = _PerStep()
         self.wobble = (0.0, 0.0)  # this contact's clip wobble amplitudes (pitch, roll)
+        self.wobble_next = self._wobble_amplitudes()  # drawn ahead: a look past the step sees it
         self.turns = sorted(runner.get("turns", []))
 
     # --- stepping -------------------------------------------------------------
@@ -152,7 +159,13 @@ class Gait:
         self.rock.step(max(0.4, 1.0 + r.gauss(0.0, ROCK_JITTER)))
         self.wander_pitch.step(WANDER_KEEP * self.wander_pitch.after + r.gauss(0.0, WANDER_DEG))
         self.wander_roll.step(WANDER_KEEP * self.wander_roll.after + r.gauss(0.0, WANDER_DEG))
-        self.wobble = (WOBBLE_PITCH_DEG * r.uniform(0.5, 1.5), WOBBLE_ROLL_DEG * r.uniform(0.5, 1.5))
+        self.wobble = self.wobble_next
+        self.wobble_next = self._wobble_amplitudes()
+
+    def _wobble_amplitudes(self):
+        r = self.rng
+        k = WALK_WOBBLE if self.walking else 1.0
+        return k * WOBBLE_PITCH_DEG * r.uniform(0.5, 1.5), k * WOBBLE_ROLL_DEG * r.uniform(0.5, 1.5)
 
     def sway(self, v, dv):
         """The rocking's amplitude 0 (standing) .. 1 (full jogging), and its
@@ -194,7 +207,12 @@ class Gait:
         frac = phase % 1.0
         step_s = 1.0 / f
         w = 2 * math.pi * phase
-        m, dm = self.rock.at(frac, step_s)
+        # Looking past the next contact (the world has not stepped there yet):
+        # this step's blends are complete and the next contact's wobble has begun.
+        past = int(phase) > int(self.phase)
+        u = 1.0 if past else frac
+        wobble = self.wobble_next if past else self.wobble
+        m, dm = self.rock.at(u, step_s)
         a_p, a_r = self.pitch_deg * r * m, self.roll_deg * r * m
         da_p = self.pitch_deg * (dr * m + r * dm)
         da_r = self.roll_deg * (dr * m + r * dm)
@@ -205,18 +223,24 @@ class Gait:
         yaw = r * YAW_SWING_DEG * math.sin(w / 2 + 1.0)
         yaw_rate = (r * YAW_SWING_DEG * math.pi * f * math.cos(w / 2 + 1.0)
                     + dr * YAW_SWING_DEG * math.sin(w / 2 + 1.0))
-        wp, dwp = self.wander_pitch.at(frac, step_s)
-        wr, dwr = self.wander_roll.at(frac, step_s)
-        ob, dob = self._wobble(frac * step_s, r)
-        return (pitch + r * wp + ob * self.wobble[0], roll + r * wr + ob * self.wobble[1], yaw,
-                pitch_rate + r * dwp + dr * wp + dob * self.wobble[0],
-                roll_rate + r * dwr + dr * wr + dob * self.wobble[1], yaw_rate)
+        wp, dwp = self.wander_pitch.at(u, step_s)
+        wr, dwr = self.wander_roll.at(u, step_s)
+        ob, dob = self._wobble(frac * step_s)
+        dob = r * dob + dr * ob
+        ob *= r
+        return (pitch + r * wp + ob * wobble[0], roll + r * wr + ob * wobble[1], yaw,
+                pitch_rate + r * dwp + dr * wp + dob * wobble[0],
+                roll_rate + r * dwr + dr * wr + dob * wobble[1], yaw_rate)
 
-    def _wobble(self, s, r):
-        """Unit clip wobble s seconds after the contact, and its rate (deg, deg/s per deg)."""
-        k = r * math.exp(-s / WOBBLE_TAU_S)
+    def _wobble(self, s):
+        """Unit clip wobble s seconds after the contact, and its rate (per second):
+        it swells and dies away within ~0.15 s, starting with neither angle nor rate."""
+        x = s / WOBBLE_TAU_S
+        e = math.exp(2.0 * (1.0 - x))
+        k = x * x * e  # 0 at the contact (and gently: no step in rate), 1 at WOBBLE_TAU_S
+        dk = 2.0 * x * (1.0 - x) * e / WOBBLE_TAU_S
         wt = 2 * math.pi * WOBBLE_HZ
-        return k * math.sin(wt * s), k * (wt * math.cos(wt * s) - math.sin(wt * s) / WOBBLE_TAU_S)
+        return k * math.sin(wt * s), dk * math.sin(wt * s) + k * wt * math.cos(wt * s)
 
     # --- the push of the ground ------------------------------------------------
     def force(self, ahead_s, v, t_ms):
@@ -232,7 +256,9 @@ class Gait:
         s = frac / f if f > 0 else 1.0
         jolt = math.sin(math.pi * s / CONTACT_JOLT_S) if s < CONTACT_JOLT_S else 0.0
         if self.walking:
-            az = G_MG + k * WALK_VERTICAL_MG * math.cos(2 * math.pi * phase)
+            c = math.cos(2 * math.pi * phase)
+            heel = (c if c > 0 else 0.0) ** 6 - WALK_HEEL_MEAN
+            az = G_MG + k * (WALK_VERTICAL_MG * c + WALK_HEEL_MG * heel)
             ax = k * WALK_FORE_AFT_MG * math.sin(2 * math.pi * phase) - k * WALK_JOLT_MG * jolt
             ay = k * WALK_LATERAL_MG * math.sin(math.pi * phase) + self.side * k * WALK_JOLT_MG * jolt / 2
             return ax, ay, az
