@@ -107,6 +107,7 @@ class _Turn:
         self._block = 0
         self._block_ms = 0
         self._fresh = True  # the block just began: its extremes start at this sample
+        self._started = False
 
     def update(self, now_ms, dt_ms, pitch_rate, roll_rate, yaw_rate):
         # mdps x ms / 10: hundredths of a milli-degree (drift-sized steps stay whole)
@@ -115,7 +116,10 @@ class _Turn:
         self.roll = _leak(self.roll + (roll_rate * dt_ms + 5) // 10, dt_ms, _LEAK_TAU_MS, _DEV_MAX)
         self.yaw = _leak(self.yaw + (yaw_rate * dt_ms + 5) // 10, dt_ms, _YAW_LEAK_TAU_MS,
                          100 * _DEV_MAX)
-        if ticks_diff(now_ms, self._block_ms) >= _BLOCK_MS:
+        if not self._started:
+            self._started = True
+            self._block_ms = now_ms  # blocks count from the first sample, wherever the clock is
+        elif ticks_diff(now_ms, self._block_ms) >= _BLOCK_MS:
             self._close_block(now_ms)
         base = self._block * 3
         self._extend(base, self.pitch // 100)
