@@ -370,7 +370,7 @@ def _pendulum(u):
     return _PENDULUM[i][1], t_fall
 
 
-class _Sample:
+class Sample:
     __slots__ = ("ax", "ay", "az", "gx", "gy", "gz")
 
 
@@ -384,7 +384,7 @@ def run_body(rows, session_active=True, board=None):
         out = []
         log.sinks.append(lambda t, k, lv: out.append((t, events.KIND_NAMES[k])))
         body = body_mod.BodyMonitor(profile, log)
-        s = _Sample()
+        s = Sample()
         for row in rows:
             body.session_active = session_active
             s.ax, s.ay, s.az, s.gx, s.gy, s.gz = row[1:]

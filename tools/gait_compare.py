@@ -22,6 +22,7 @@ import sys
 import tempfile
 
 from tools import sisfall
+from tools.bench_balance import Sample
 
 WALK_RUN = ("D01", "D02", "D03", "D04")
 SIM_WALK_SPM = (95, 105, 115, 125)
@@ -41,10 +42,6 @@ MEASURES = (
 )
 
 
-class _Sample:
-    __slots__ = ("ax", "ay", "az", "gx", "gy", "gz")
-
-
 def _steps(rows):
     """Per step (between two foot contacts the firmware saw, inside a walk):
     (interval ms, |a| peak, horizontal peak, |pitch rate| peak, |roll rate| peak,
@@ -58,10 +55,12 @@ def _steps(rows):
         cur = None
         last = None
         pitch = 0.0
+        sample = Sample()
         for t, ax, ay, az, gx, gy, gz in rows:
             dt = 10 if last is None else max(1, t - last)
             last = t
-            att.update(dt, ax, ay, az, gx, gy, gz)
+            sample.ax, sample.ay, sample.az, sample.gx, sample.gy, sample.gz = ax, ay, az, gx, gy, gz
+            att.update(dt, sample)
             gait.update(t, dt, att.accel_mg)
             pitch += att.pitch_rate * dt / 1e6
             if gait.contact:

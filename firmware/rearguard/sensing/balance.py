@@ -137,9 +137,8 @@ class _Turn:
         late = ticks_diff(now_ms, self._block_ms)
         # a gap longer than the history (a bus error) starts it afresh from here
         steps = _BLOCKS if late >= _BLOCK_MS * _BLOCKS else late // _BLOCK_MS
-        self._block_ms = ticks_add(self._block_ms, steps * _BLOCK_MS)
-        if steps == _BLOCKS:
-            self._block_ms = now_ms
+        # the new block began on the old one's rhythm (or now, after a long gap)
+        self._block_ms = now_ms if steps == _BLOCKS else ticks_add(now_ms, steps * _BLOCK_MS - late)
         b = self._block
         lo = self.lo
         hi = self.hi

@@ -62,7 +62,7 @@ class BodyMonitor:
         elif dt <= 0:
             dt = 1
         att = self.attitude
-        att.update(dt, imu.ax, imu.ay, imu.az, imu.gx, imu.gy, imu.gz)
+        att.update(dt, imu)
         gait = self.gait
         gait.update(now_ms, dt, att.accel_mg)
         if gait.moving:
