@@ -51,7 +51,7 @@ _WINDOW_FAR = const(13)  # ... to 1.3 s ago (1.4 s with the block's length)
 _YAW_SHARE_DIV = const(5)  # allow 1/5 of the yaw turned as leaked tipping
 _WIDTH_DIV = const(2)  # the margin grows by half the range: a runner who rocks more
 _SIDE_PCT = const(130)  # a sideways lurch needs 1.3 times the margin: hips sway
-_TURN_MARGIN_MDEG = const(6982)  # beyond the range: balance lost (fitted, docs/balance.md)
+_TURN_MARGIN_MDEG = const(6324)  # beyond the range: balance lost (fitted, docs/balance.md)
 _TURN_MIN_BOUT = const(5)  # contacts into a walk or run before the turn is judged
 # Jolt: the horizontal acceleration against the last three steps
 _JOLT_STEPS = const(3)
@@ -383,9 +383,8 @@ class Balance:
             return
         if gait.contact:
             self._steps_since_cue += 1
-        if gait.moving and self._steps_since_cue >= _RECOVERED_STEPS and \
-                ticks_diff(now_ms, self._cue_ms) > _RECOVERED_MS:
-            self.state = _IDLE  # still walking well after the lurch: recovered
+        if self._recovered(now_ms, att, gait):
+            self.state = _IDLE
             return
         elapsed = ticks_diff(now_ms, self._state_ms)
         impact = att.accel_mg >= _IMPACT_MG
@@ -402,6 +401,13 @@ class Balance:
         elif self.still_ms(now_ms) >= _STILL_MS and \
                 self._cos_to_reference_milli(att) < _POSTURE_COS_MILLI:
             self._fallen(now_ms, gait)
+
+    def _recovered(self, now_ms, att, gait):
+        # Still walking, upright, well after the lurch: the runner caught
+        # themselves. (A fall's jolts make steps too, but not upright ones.)
+        return (gait.moving and self._steps_since_cue >= _RECOVERED_STEPS
+                and ticks_diff(now_ms, self._cue_ms) > _RECOVERED_MS
+                and self._cos_to_reference_milli(att) >= _POSTURE_COS_MILLI)
 
     def _fallen(self, now_ms, gait):
         self.state = _FALLEN

@@ -36,6 +36,7 @@ _RUN_PEAK_MG = const(750)  # step peaks above this (|a| ~1.75 g): running
 _WALK_PEAK_MG = const(550)  # ... and below this again: walking (hysteresis)
 _RUN_CADENCE_SPM = const(165)
 _STEADY_STEPS = const(8)
+_G_MG = const(1000)
 
 
 class Gait:
@@ -66,7 +67,9 @@ class Gait:
         if not self._started:
             self._started = True
             self._smooth = accel_mg
-            self._mean = accel_mg
+            # 1 g, not the first sample: a recording (or a boot) that starts with
+            # a jolt would otherwise hide the first seconds of steps under a high mean
+            self._mean = _G_MG
             self.last_step_ms = now_ms
         self._smooth = ema(self._smooth, accel_mg, dt_ms, _SMOOTH_TAU_MS)
         self._mean = ema(self._mean, accel_mg, dt_ms, _MEAN_TAU_MS)
