@@ -14,8 +14,10 @@ import collections
 import csv
 import functools
 import os
+import shutil
 import sys
 import tarfile
+import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_ENV = "REARGUARD_SISFALL"
@@ -78,12 +80,24 @@ def unpack():
         stamp = os.path.join(out, subject, ".unpacked")
         if os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(archive):
             continue
-        os.makedirs(out, exist_ok=True)
-        with tarfile.open(archive) as tar:
-            tar.extractall(out, filter="data")
-        with open(stamp, "w") as f:
-            f.write(archive + "\n")
+        # Unpacked aside, then moved into place: a bench and a test run at the
+        # same time never read a half-written file.
+        scratch = tempfile.mkdtemp(prefix=".unpacking-", dir=_made(out))
+        try:
+            with tarfile.open(archive) as tar:
+                tar.extractall(scratch, filter="data")
+            with open(os.path.join(scratch, subject, ".unpacked"), "w") as f:
+                f.write(archive + "\n")
+            shutil.rmtree(os.path.join(out, subject), ignore_errors=True)
+            os.replace(os.path.join(scratch, subject), os.path.join(out, subject))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return out
+
+
+def _made(path):
+    os.makedirs(path, exist_ok=True)
+    return path
 
 
 def recordings(codes=None):
