@@ -8,14 +8,15 @@
 #     bal.stumble    # True in the sample balance loss is detected
 #     bal.fall       # True in the sample a fall is confirmed
 #     bal.fallen     # until the runner is up again (or acknowledge())
-#     bal.stumbles, bal.near_falls, bal.falls    # the counts (their only home)
+#     bal.stumbles, bal.near_falls, bal.falls    # counts since boot (their only home);
+#     bal.near_fall_pending                      # a stumble still inside its fall window
 #
 # Two witnesses of a stumble, each judged only in an established walk or run
 # (a few steps into it: the first steps after standing, a jump or a stair
 # start are not a rhythm to compare with):
 #
-# Turn: the trunk leaves the range of angles it swept over the last second.
-# The runner's own rocking stays inside that range whatever the cadence (no
+# Turn: the trunk leaves the range of angles it swept between 1.4 and 0.5 s
+# ago (a stride or two). The runner's own rocking stays inside that range whatever the cadence (no
 # stride estimate is needed); a loss of balance carries the trunk out of it,
 # one way, by more than a margin. A turn of the body about the vertical
 # leaks into the tipping angles (the "up" estimate is never exact, and real
@@ -29,8 +30,8 @@
 # then within 2 s an impact (|a| >= 1.4 g), then within 5 s a posture at
 # least 40 deg from the runner's upright, held still for 1 s. Still means
 # steady, not exactly 1 g: a real accelerometer lying on its side reads
-# 0.8-1.2 g. Impact alone is never a fall: jogging peaks at 4-5 g on every
-# step. `fallen` stays set until the trunk is upright again for 1 s, or four
+# 0.8-1.2 g. Impact alone is never a fall: real jogging peaks at 3-6 g on
+# every step. `fallen` stays set until the trunk is upright again for 1 s, or four
 # steps are taken, or the runner acknowledges.
 from time import ticks_add, ticks_diff
 
@@ -255,7 +256,7 @@ class Balance:
         self._steps_since_cue = 0
         self._last_stumble_ms = 0
         self._stumbled_once = False
-        self._pending = False  # a stumble not yet followed by a fall
+        self.near_fall_pending = False  # the last stumble: no fall yet, window still open
         self._acc_slow = 1000
         self._acc_motion = 0
         self._gyro_motion = 0
@@ -315,17 +316,17 @@ class Balance:
     def _stumble(self, now_ms):
         self.stumble = True
         self.stumbles += 1
-        if self._pending:
+        if self.near_fall_pending:
             self.near_falls += 1  # the earlier one was survived
-        self._pending = True
+        self.near_fall_pending = True
         self._last_stumble_ms = now_ms
         self._stumbled_once = True
 
     def _count_near_fall(self, now_ms):
         if self.fall:
-            self._pending = False  # this stumble was the fall's own warning
-        elif self._pending and ticks_diff(now_ms, self._last_stumble_ms) > NEAR_FALL_WINDOW_MS:
-            self._pending = False
+            self.near_fall_pending = False  # this stumble was the fall's own warning
+        elif self.near_fall_pending and ticks_diff(now_ms, self._last_stumble_ms) > NEAR_FALL_WINDOW_MS:
+            self.near_fall_pending = False
             self.near_falls += 1
 
     def _fast_rotation(self):
