@@ -32,8 +32,8 @@ CONTACT_SHARE_SLOW = 0.58  # at 2 m/s
 CONTACT_SHARE_FAST = 0.42  # at 3.5 m/s and faster
 FORE_AFT_MG = 350.0  # braking then pushing, at step rate
 LATERAL_MG = 200.0
-CONTACT_JOLT_MG = 2000.0  # horizontal jolt of each foot contact (real: ~1.5-2.3 g peaks)
-CONTACT_JOLT_S = 0.04
+CONTACT_JOLT_MG = 1600.0  # horizontal swing of each foot contact (real: ~1.5-2.3 g peaks)
+CONTACT_JOLT_S = 0.06
 # Walking (runner "gait": "walk"): double support, no flight; |a| rocks about
 # 1 g, dipping to ~0.65 g and peaking sharply after each heel strike (real
 # peaks 1.4-2.3 g); the trunk with WALK_SWAY of the running amplitudes.
@@ -42,7 +42,7 @@ WALK_HEEL_MG = 500.0
 WALK_HEEL_MEAN = 5.0 / 32.0  # the mean of max(0, cos)^6: the heel strike adds no mean
 WALK_FORE_AFT_MG = 200.0
 WALK_LATERAL_MG = 100.0
-WALK_JOLT_MG = 600.0
+WALK_JOLT_MG = 450.0
 WALK_SWAY = 0.6
 # The clip wobbles on the waistband after each contact: a damped oscillation
 # that makes the real per-step trunk rate peaks (100-300 deg/s jogging) with
@@ -254,7 +254,8 @@ class Gait:
         k = self.amp
         frac = phase % 1.0
         s = frac / f if f > 0 else 1.0
-        jolt = math.sin(math.pi * s / CONTACT_JOLT_S) if s < CONTACT_JOLT_S else 0.0
+        # braking, then pushing: one full swing, so it adds no net speed (or tilt)
+        jolt = math.sin(2 * math.pi * s / CONTACT_JOLT_S) if s < CONTACT_JOLT_S else 0.0
         if self.walking:
             c = math.cos(2 * math.pi * phase)
             heel = (c if c > 0 else 0.0) ** 6 - WALK_HEEL_MEAN
