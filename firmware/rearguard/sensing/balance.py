@@ -45,6 +45,7 @@ NEAR_FALL_WINDOW_MS = const(8000)  # a fall is confirmed within this after its s
 _LEAK_TAU_MS = const(3000)  # the integrated tipping forgets older rotation (gyro drift)
 _YAW_LEAK_TAU_MS = const(30000)  # keeps the yaw angle bounded; a turn-round is 1-2 s
 _DEV_MAX = const(10_000_000)  # 100 deg in 1/100 mdeg
+_YAW_MAX = const(1_000_000)  # 1000 deg in mdeg (corridor laps settle near 460)
 _BLOCK_MS = const(100)
 _BLOCKS = const(15)  # 1.5 s of block minima and maxima
 _WINDOW_NEAR = const(5)  # the range is taken over blocks that ended 0.5 ...
@@ -101,7 +102,8 @@ class _Turn:
     trunk swept over the last second, in 100 ms blocks (set once a block ends)."""
 
     def __init__(self):
-        self.pitch = self.roll = self.yaw = 0  # 1/100 mdeg, slowly forgotten
+        self.pitch = self.roll = 0  # 1/100 mdeg, slowly forgotten
+        self.yaw = 0  # mdeg, slowly forgotten
         self.lo = [0] * (3 * _BLOCKS)  # block minima: pitch, roll, yaw (mdeg)
         self.hi = [0] * (3 * _BLOCKS)
         self.range = [0] * 6  # window: pitch lo, hi, roll lo, hi, yaw lo, hi
@@ -115,8 +117,10 @@ class _Turn:
         self.pitch = _leak(self.pitch + (pitch_rate * dt_ms + 5) // 10, dt_ms, _LEAK_TAU_MS,
                            _DEV_MAX)
         self.roll = _leak(self.roll + (roll_rate * dt_ms + 5) // 10, dt_ms, _LEAK_TAU_MS, _DEV_MAX)
-        self.yaw = _leak(self.yaw + (yaw_rate * dt_ms + 5) // 10, dt_ms, _YAW_LEAK_TAU_MS,
-                         100 * _DEV_MAX)
+        # yaw in whole mdeg: turn after turn it grows large, and every product
+        # must stay a small int (MicroPython allocates a long int otherwise)
+        self.yaw = _leak(self.yaw + (yaw_rate * dt_ms + 500) // 1000, dt_ms, _YAW_LEAK_TAU_MS,
+                         _YAW_MAX)
         if not self._started:
             self._started = True
             self._block_ms = now_ms  # blocks count from the first sample, wherever the clock is
@@ -125,7 +129,7 @@ class _Turn:
         base = self._block * 3
         self._extend(base, self.pitch // 100)
         self._extend(base + 1, self.roll // 100)
-        self._extend(base + 2, self.yaw // 100)
+        self._extend(base + 2, self.yaw)
         self._fresh = False
 
     def _extend(self, i, value):
@@ -175,7 +179,7 @@ class _Turn:
         r = self.range
         p = self.pitch // 100
         q = self.roll // 100
-        y = self.yaw // 100
+        y = self.yaw
         turned = y - r[4] if y - r[4] > r[5] - y else r[5] - y
         best = p - r[1]  # backward
         if r[0] - p > best:
