@@ -49,13 +49,13 @@ OBSTACLE_KEYS = {"id": str, "kind": str, "x_mm": "num", "y_mm": "num", "vx_mm_s"
 RUNNER_KEYS = {"speed": "profile", "cadence_spm": "profile", "mount_height_mm": "num",
                "pitch_deg": "num", "pitch_profile": "profile", "gait_pitch_deg": "num",
                "gait_roll_deg": "num", "lane_y_mm": "num", "start_x_mm": "num",
-               "direction": str, "reaction": dict, "gait": str}
+               "direction": str, "reaction": dict, "gait": str, "turns": list}
 FAULT_KINDS = ("i2c_errors", "unplug", "bus_hung", "covered", "imu_saturation", "power_cut")
 FAULT_KEYS = {"kind": str, "t_ms": "int", "duration_ms": "int", "device": str, "rate": "num",
               "errno": "int", "bus": "int", "accel_mg": "num", "gyro_mdps": "num"}
 BALANCE_KEYS = {"kind": str, "t_ms": "int", "direction": str, "excursion_deg": "num",
                 "rise_ms": "int", "recover_ms": "int", "tip_deg": "num", "tip_ms": "int",
-                "fall_ms": "int", "impact_mg": "num", "get_up_ms": "int"}
+                "fall_ms": "int", "impact_mg": "num", "get_up_ms": "int", "jolt_mg": "num"}
 TOP_KEYS = {"name": str, "description": str, "board": str, "duration_ms": "int", "seed": "int",
             "long": bool, "tags": list, "runner": dict, "obstacles": list, "ground": dict,
             "ambient": "ambient", "faults": list, "balance": list, "quirks": dict,
@@ -168,6 +168,8 @@ def check(spec, source="scenario"):
     runner["cadence_spm"] = cadence if isinstance(cadence, (int, float)) else _profile(cadence)
     if "pitch_profile" in runner:
         runner["pitch_profile"] = _profile(runner["pitch_profile"])
+    for i, t in enumerate(runner.get("turns", [])):
+        c.value("runner.turns[%d]" % i, t, "int")
     reaction = dict(runner.get("reaction", {}))
     c.keys("runner.reaction", reaction, {"enabled": bool, "reaction_ms": "int",
                                          "braking_mm_s2": "num"})

@@ -21,41 +21,13 @@ between steps.
 import math
 
 from sim import machine
+from sim.runner import BalanceEvent, Gait, profile_value
 
 STEP_US = 5000
 BODY_HALF_WIDTH_MM = 250  # the runner's shoulders/hips either side of the clip
 BODY_DEPTH_MM = 300  # from the clip (on the back) to the front of the body
-G_MG = 1000.0
 AMBIENT_PRESETS = {"dark": 0.0, "night": 0.0, "shade": 20.0, "overcast": 50.0, "sun": 200.0,
                    "strong_sun": 250.0}
-
-# Gait: vertical specific force is a half-sine during ground contact and nearly
-# free fall in flight; contact 32% of the step gives ~4.6 g peaks at full
-# jogging intensity (docs/design.md: 4-5 g at the waist) with a 1 g mean.
-CONTACT_SHARE = 0.32
-FLIGHT_MG = 100.0
-CONTACT_PEAK_MG = (G_MG - (1 - CONTACT_SHARE) * FLIGHT_MG) * math.pi / (2 * CONTACT_SHARE)
-STEPPING_MIN_MM_S = 200
-YAW_SWING_DEG = 4.0  # pelvis/trunk rotation at stride rate, full jogging intensity
-# Walking (runner "gait": "walk"): double support, no flight, so the waist's
-# vertical specific force only rocks about 1 g (~1.2-1.6 g peaks at a walk);
-# the trunk rocks with WALK_SWAY times the running amplitudes.
-WALK_VERTICAL_MG = 400.0
-WALK_FORE_AFT_MG = 200.0
-WALK_LATERAL_MG = 100.0
-WALK_SWAY = 0.6
-
-
-def profile_value(points, t_ms):
-    """Linear interpolation over [[t_ms, value], ...], held flat outside."""
-    if t_ms <= points[0][0]:
-        return points[0][1]
-    for i in range(1, len(points)):
-        t1, v1 = points[i]
-        if t_ms <= t1:
-            t0, v0 = points[i - 1]
-            return v0 + (v1 - v0) * (t_ms - t0) / (t1 - t0) if t1 > t0 else v1
-    return points[-1][1]
 
 
 def profile_slope(points, t_ms):
@@ -80,22 +52,6 @@ def body_rates(pitch, roll, pitch_rate, roll_rate, yaw_rate):
     return (roll_rate - yaw_rate * sp,
             pitch_rate * cr + yaw_rate * sr * cp,
             -pitch_rate * sr + yaw_rate * cr * cp)
-
-
-def smooth_bump(u):
-    """0 -> 1 as u goes 0 -> 1, with zero slope at both ends."""
-    if u <= 0:
-        return 0.0
-    if u >= 1:
-        return 1.0
-    return (1 - math.cos(math.pi * u)) / 2
-
-
-def smooth_bump_rate(u, duration_s):
-    """d/dt of smooth_bump(t / duration)."""
-    if u <= 0 or u >= 1:
-        return 0.0
-    return math.pi * math.sin(math.pi * u) / (2 * duration_s)
 
 
 class Scene:
@@ -210,91 +166,6 @@ class Obstacle:
         return gap <= 0 and gap > -(BODY_DEPTH_MM + 2 * self.radius + 200)
 
 
-class BalanceEvent:
-    """A stumble (excursion, recovered) or a fall (loss of balance, impact, lying still)."""
-
-    def __init__(self, spec):
-        self.kind = spec["kind"]
-        self.t_ms = spec["t_ms"]
-        self.direction = spec.get("direction", "backward")
-        sign = 1.0 if self.direction == "backward" else -1.0
-        if self.kind == "stumble":
-            self.excursion_deg = sign * spec.get("excursion_deg", 12.0)
-            self.rise_ms = spec.get("rise_ms", 150)
-            self.recover_ms = spec.get("recover_ms", 500)
-        else:
-            self.tip_deg = sign * spec.get("tip_deg", 12.0)  # loss of balance, ~10 deg beyond normal
-            self.tip_ms = spec.get("tip_ms", 400)
-            self.fall_ms = spec.get("fall_ms", 500)  # from tipping point to impact
-            self.lying_deg = sign * 85.0  # on the back: beam looks at the ground
-            self.impact_mg = spec.get("impact_mg", 6000.0)
-            self.get_up_ms = spec.get("get_up_ms")  # None: lies still to the end
-            self.onset_speed = None  # runner's speed when balance was lost
-
-    def end_ms(self):
-        if self.kind == "stumble":
-            return self.t_ms + self.rise_ms + self.recover_ms
-        return self.t_ms + self.tip_ms + self.fall_ms
-
-    def pitch(self, t_ms):
-        """(extra pitch deg, pitch rate deg/s) this event adds at t_ms."""
-        dt = t_ms - self.t_ms
-        if dt <= 0:
-            return 0.0, 0.0
-        if self.kind == "stumble":
-            if dt < self.rise_ms:
-                u = dt / self.rise_ms
-                return (self.excursion_deg * smooth_bump(u),
-                        self.excursion_deg * smooth_bump_rate(u, self.rise_ms / 1000.0))
-            u = (dt - self.rise_ms) / self.recover_ms
-            return (self.excursion_deg * (1 - smooth_bump(u)),
-                    -self.excursion_deg * smooth_bump_rate(u, self.recover_ms / 1000.0))
-        if dt < self.tip_ms:
-            # Loss of balance: the trunk accelerates away from upright.
-            u = dt / self.tip_ms
-            return self.tip_deg * u * u, self.tip_deg * 2 * u / (self.tip_ms / 1000.0)
-        dt -= self.tip_ms
-        if dt < self.fall_ms:
-            # Toppling: angle grows with rising rate until the back hits the ground.
-            u = dt / self.fall_ms
-            span = self.lying_deg - self.tip_deg
-            return (self.tip_deg + span * u * u,
-                    span * 2 * u / (self.fall_ms / 1000.0))
-        if self.get_up_ms is not None and t_ms >= self.t_ms + self.get_up_ms:
-            u = (t_ms - self.t_ms - self.get_up_ms) / 1500.0
-            return (self.lying_deg * (1 - smooth_bump(u)),
-                    -self.lying_deg * smooth_bump_rate(u, 1.5))
-        return self.lying_deg, 0.0
-
-    def jolt(self, t_ms):
-        """Extra specific force (world x, z mg) from the event."""
-        dt = t_ms - self.t_ms
-        if self.kind == "stumble":
-            if 0 <= dt < 80:  # a mis-step: the foot catches, the body lurches
-                s = math.sin(math.pi * dt / 80)
-                return -900.0 * s, 700.0 * s
-            return 0.0, 0.0
-        impact = self.tip_ms + self.fall_ms
-        if self.tip_ms <= dt < impact:
-            return 0.0, -650.0 * (dt - self.tip_ms) / self.fall_ms  # towards free fall
-        if impact <= dt < impact + 60:
-            return 0.0, self.impact_mg * math.sin(math.pi * (dt - impact) / 60)
-        return 0.0, 0.0
-
-    def height_mm(self, t_ms, mount_mm):
-        if self.kind != "fall":
-            return mount_mm
-        dt = t_ms - self.t_ms - self.tip_ms
-        lying = 150.0
-        if self.get_up_ms is not None and t_ms >= self.t_ms + self.get_up_ms:
-            u = (t_ms - self.t_ms - self.get_up_ms) / 1500.0
-            return lying + (mount_mm - lying) * smooth_bump(u)
-        if dt <= 0:
-            return mount_mm
-        u = dt / self.fall_ms
-        return mount_mm - (mount_mm - lying) * (u * u if u < 1 else 1.0)
-
-
 class World:
     def __init__(self, spec, rng, board=None, react=True):
         self.spec = spec
@@ -305,13 +176,10 @@ class World:
         self.board = board
         runner = spec["runner"]
         self.speed_profile = runner["speed"]
-        self.cadence = runner["cadence_spm"]
+        self.gait = Gait(runner, self.gait_rng)  # sim/runner.py: steps, rocking, push of the ground
         self.mount_mm = float(runner.get("mount_height_mm", 1000))
         self.base_pitch = float(runner.get("pitch_deg", 0.0))
         self.pitch_profile = runner.get("pitch_profile")
-        self.gait_pitch_deg = float(runner.get("gait_pitch_deg", 2.0))
-        self.gait_roll_deg = float(runner.get("gait_roll_deg", 3.0))
-        self.walking = runner.get("gait", "run") == "walk"
         reaction = runner.get("reaction", {})
         self.react = react and reaction.get("enabled", True)
         self.reaction_ms = reaction.get("reaction_ms", 500)
@@ -327,10 +195,6 @@ class World:
         self.y = float(runner.get("lane_y_mm", 0))
         self.v = float(profile_value(self.speed_profile, 0))
         self.dv = 0.0  # mm/s^2 along the path
-        self.phase = 0.0  # steps since start
-        self.step_rate_scale = 1.0  # this step's cadence jitter (+-2%)
-        self.step_amp = 1.0  # this step's intensity jitter (+-5%)
-        self.true_steps = 0
         self.braking_from_ms = None  # the runner brakes from then on (reaction model)
         self.alert_ms = None  # first obstacle alert the firmware raised
         self.felt_ms = None  # first motor buzz at or after that alert
@@ -386,15 +250,7 @@ class World:
                     self.v = ev.onset_speed * (1 - u) if u < 1 else 0.0
         self.dv = (self.v - v_old) / dt
         self.x += self.v * dt
-        if self.v >= STEPPING_MIN_MM_S:
-            spm = profile_value(self.cadence, t) if isinstance(self.cadence, list) else self.cadence
-            before = int(self.phase)
-            self.phase += spm / 60.0 * self.step_rate_scale * dt
-            if int(self.phase) != before:
-                # No two steps are alike: a little jitter in timing and force.
-                self.true_steps += int(self.phase) - before
-                self.step_rate_scale = 1.0 + self.gait_rng.gauss(0.0, 0.02)
-                self.step_amp = 1.0 + self.gait_rng.gauss(0.0, 0.05)
+        self.gait.advance(dt, self.v, t)
         for ob in self.obstacles:
             if ob.id not in self.collisions and ob.touches(t, self.x, self.y):
                 self.collisions[ob.id] = t
@@ -487,34 +343,9 @@ class World:
             self.power_cut = self.board is not None
 
     # --- attitude and motion --------------------------------------------------------
-    def intensity(self):
-        """0 standing .. ~1 full jogging: scales gait oscillations and impacts."""
-        return self.sway()[0] * self.step_amp
-
-    def sway(self, t_us=None):
-        """intensity() without the per-step jitter: the trunk's rocking amplitude,
-        and its rate of change per second. Angles must not jump at a step
-        boundary (a gyro would never see the jump), so the speed is carried on
-        between steps with the last step's acceleration."""
-        v = self.v
-        if t_us is not None:
-            v += self.dv * (t_us - self.t_us) / 1e6
-        if v < STEPPING_MIN_MM_S:
-            return 0.0, 0.0
-        if self.walking:
-            return WALK_SWAY, 0.0
-        r = (v - STEPPING_MIN_MM_S) / 1800.0
-        if r < 0.25:
-            return 0.25, 0.0
-        if r > 1.0:
-            return 1.0, 0.0
-        return r, self.dv / 1800.0
-
-    def step_rate_hz(self, t_ms):
-        if self.v < STEPPING_MIN_MM_S:
-            return 0.0
-        spm = profile_value(self.cadence, t_ms) if isinstance(self.cadence, list) else self.cadence
-        return spm / 60.0 * self.step_rate_scale
+    @property
+    def true_steps(self):
+        return self.gait.true_steps
 
     def attitude(self, t_us):
         """(pitch, roll, yaw) deg and their rates deg/s at t_us (>= the last step).
@@ -522,24 +353,16 @@ class World:
         Every rate is the time derivative of its angle (commanded lean, gait rocking,
         balance events), so an integrated gyro agrees with gravity."""
         t_ms = t_us / 1000.0
-        f = self.step_rate_hz(t_ms)
-        phase = self.phase + f * (t_us - self.t_us) / 1e6
-        r, dr = self.sway(t_us)
-        w = 2 * math.pi * phase
         base, base_rate = self.base_pitch, 0.0
         if self.pitch_profile is not None:
             # A commanded lean is a rotation too: the gyro must see it, or a
             # complementary filter lags the accelerometer by the whole ramp.
             base = profile_value(self.pitch_profile, t_ms)
             base_rate = profile_slope(self.pitch_profile, t_ms)
-        a_p, a_r, a_y = self.gait_pitch_deg, self.gait_roll_deg, YAW_SWING_DEG
-        pitch = base + r * a_p * math.sin(w + 0.5)
-        pitch_rate = (base_rate + r * a_p * 2 * math.pi * f * math.cos(w + 0.5)
-                      + dr * a_p * math.sin(w + 0.5))
-        roll = r * a_r * math.sin(w / 2)
-        roll_rate = r * a_r * math.pi * f * math.cos(w / 2) + dr * a_r * math.sin(w / 2)
-        yaw = r * a_y * math.sin(w / 2 + 1.0)
-        yaw_rate = r * a_y * math.pi * f * math.cos(w / 2 + 1.0) + dr * a_y * math.sin(w / 2 + 1.0)
+        pitch, roll, yaw, pitch_rate, roll_rate, yaw_rate = self.gait.rocking(
+            (t_us - self.t_us) / 1e6, self.v, self.dv, t_ms)
+        pitch += base
+        pitch_rate += base_rate
         for ev in self.balance:
             p, pr = ev.pitch(t_ms)
             pitch += p
@@ -559,24 +382,8 @@ class World:
     def specific_force_world(self, t_us):
         """Accelerometer reading in world axes (mg): gravity + gait + events."""
         t_ms = t_us / 1000.0
-        f = self.step_rate_hz(t_ms)
-        phase = self.phase + f * (t_us - self.t_us) / 1e6
-        r = self.intensity()
-        if self.walking:
-            # No flight: |a| rocks about 1 g, peaking ~1.4 g after each heel strike.
-            k = self.step_amp if r > 0 else 0.0
-            az = G_MG + k * WALK_VERTICAL_MG * math.cos(2 * math.pi * phase)
-            ax = self.dv / 9.80665 + k * WALK_FORE_AFT_MG * math.sin(2 * math.pi * phase)
-            ay = k * WALK_LATERAL_MG * math.sin(math.pi * phase)
-        else:
-            frac = phase % 1.0
-            if frac < CONTACT_SHARE:
-                vertical = CONTACT_PEAK_MG * math.sin(math.pi * frac / CONTACT_SHARE)
-            else:
-                vertical = FLIGHT_MG
-            az = G_MG + r * (vertical - G_MG)
-            ax = self.dv / 9.80665 + r * 350.0 * math.sin(2 * math.pi * phase)
-            ay = r * 200.0 * math.sin(math.pi * phase)
+        ax, ay, az = self.gait.force((t_us - self.t_us) / 1e6, self.v, t_ms)
+        ax += self.dv / 9.80665
         for ev in self.balance:
             jx, jz = ev.jolt(t_ms)
             ax += jx

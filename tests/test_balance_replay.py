@@ -28,7 +28,7 @@ def _kinds(out, kind):
 @pytest.mark.parametrize("rate_hz,board", [(50, "esp32_devkitc"), (200, "xiao_esp32s3")])
 def test_replayed_recording_gives_stumble_and_fall_events(tmp_path, rate_hz, board):
     # A short recording that starts mid-run: judged from its first sample.
-    plan = Plan(seed=21).run(12, 180).still(8).stumble(4, "back", size_deg=14)
+    plan = Plan(seed=21).run(12, 180).still(8).stumble(4, "back", size_deg=20)
     plan.fall(9, "back", lie_s=6)
     path = tmp_path / "run.csv"
     _write(path, synth(plan, rate_hz=rate_hz)[0])

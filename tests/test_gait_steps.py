@@ -5,7 +5,7 @@ sample rates a recording may have."""
 import pytest
 
 from sim import loader
-from tools.bench_balance import Plan, run_body, synth
+from tools.bench_balance import Plan, Sample, run_body, synth
 
 
 @pytest.mark.parametrize("cadence", [140, 160, 180, 200])
@@ -79,8 +79,10 @@ def test_pitch_and_roll_of_a_still_tilted_clip():
     with loader.firmware_modules() as load:
         att = load("rearguard.sensing.attitude").Attitude()
         # 20 deg backward, 10 deg to the right: up = (-sin20, -sin10 cos20, cos10 cos20)
+        sample = Sample()
+        sample.ax, sample.ay, sample.az, sample.gx, sample.gy, sample.gz = -342, -163, 925, 0, 0, 0
         for _ in range(300):
-            att.update(10, -342, -163, 925, 0, 0, 0)
+            att.update(10, sample)
     assert abs(att.pitch_cdeg - 2000) <= 60
     assert abs(att.roll_cdeg - 1000) <= 60
 
@@ -94,8 +96,10 @@ def test_pitch_stays_true_through_running_bounce():
         att = load("rearguard.sensing.attitude").Attitude()
         pitches = []
         last = rows[0][0]
-        for t, ax, ay, az, gx, gy, _gz in rows:
-            att.update(max(1, t - last), ax, ay, az, gx, gy, _gz)
+        sample = Sample()
+        for t, *values in rows:
+            sample.ax, sample.ay, sample.az, sample.gx, sample.gy, sample.gz = values
+            att.update(max(1, t - last), sample)
             last = t
             if t > 10000:
                 pitches.append(att.pitch_cdeg)

@@ -387,18 +387,20 @@ def world_series(spec_extra, t0_ms, t1_ms, every_ms=2):
     return world, out
 
 
-def test_jogging_peaks_at_four_to_five_g_with_one_g_mean():
+def test_jogging_peaks_at_about_three_g_with_one_g_mean():
+    # Real waist steps while jogging peak at 2.7-3.7 g (SisFall D03/D04 medians).
     _w, series = world_series({}, 2000, 8000)
     mags = [(m[0] ** 2 + m[1] ** 2 + m[2] ** 2) ** 0.5 for _t, m, _p in series]
-    assert 4000 < max(mags) < 5000
+    assert 2700 < max(mags) < 4500
     assert 950 < statistics.mean(m[2] for _t, m, _p in series) < 1050
 
 
 def test_stumble_and_fall_have_realistic_trunk_motion():
     _w, series = world_series({"balance": [{"kind": "stumble", "t_ms": 5000}]}, 4800, 6000)
     rates = [m[4] for _t, m, _p in series]  # gy: pitch rate, mdps
-    assert max(rates) > 80000  # ~100 deg/s excursion
-    assert 10 < max(p for _t, _m, p in series) < 16  # ~12 deg beyond normal, then recovers
+    assert max(rates) > 80000  # ~140 deg/s excursion
+    # ~18 deg (the median real recovered stumble, SisFall D18) beyond the rocking, then recovers
+    assert 15 < max(p for _t, _m, p in series) < 26
     world, series = world_series({"balance": [{"kind": "fall", "t_ms": 5000}]}, 4800, 9000)
     mags = [(m[0] ** 2 + m[1] ** 2 + m[2] ** 2) ** 0.5 for _t, m, _p in series]
     assert max(mags[150:]) > 5000  # impact after the tip and topple (~5.9 s)

@@ -100,15 +100,17 @@ def imu_series(runner, balance=(), t0_ms=3000, t1_ms=9000, every_ms=2):
 
 
 def test_walking_rocks_about_one_g_without_flight():
-    # A walk has double support and no flight: |a| at the waist ~0.6-1.4 g, where a
-    # jog at the same cadence lands at 2-3 g.
+    # A walk has double support and no flight: |a| at the waist peaks at 1.4-2.3 g
+    # (real walking, SisFall D01/D02) and never drops near free fall, where a jog
+    # at the same cadence lands harder and leaves the ground.
     walk = {"speed": 1200, "cadence_spm": 110, "gait": "walk"}
     world, series = imu_series(walk)
     mags = [math.sqrt(m[0] ** 2 + m[1] ** 2 + m[2] ** 2) for _t, m, _p in series]
-    assert 1250 < max(mags) < 1600 and min(mags) > 500
+    assert 1400 < max(mags) < 2400 and min(mags) > 500
     assert abs(world.true_steps - 110 * 9 / 60) <= 1  # stepping since t = 0 at 110/min
     _w, jog = imu_series(dict(walk, gait="run"))
-    assert max(math.sqrt(m[0] ** 2 + m[1] ** 2 + m[2] ** 2) for _t, m, _p in jog) > 2500
+    jog_mags = [math.sqrt(m[0] ** 2 + m[1] ** 2 + m[2] ** 2) for _t, m, _p in jog]
+    assert max(jog_mags) > max(mags) and min(jog_mags) < min(mags) - 100  # lands harder, flies
 
 
 def test_a_forward_stumble_pitches_the_beam_up_by_its_excursion():

@@ -5,7 +5,7 @@
 # tipping rates about horizontal axes for the balance judge.
 #
 #     att = Attitude()
-#     att.update(dt_ms, imu.ax, imu.ay, imu.az, imu.gx, imu.gy, imu.gz)
+#     att.update(dt_ms, imu)              # imu.ax .. imu.gz: one sample, device frame
 #     att.pitch_cdeg    # + = trunk tipping backward (top of the clip toward +x)
 #     att.roll_cdeg     # + = trunk tipping to the runner's right
 #     att.pitch_rate    # mdps about the horizontal axis across the beam
@@ -100,59 +100,76 @@ class Attitude:
         self.gravity_mg = 1000
         self.pitch_rate = 0  # mdps, + = tipping backward, turning about the vertical removed
         self.roll_rate = 0  # mdps, + = tipping right
+        self.yaw_rate = 0  # mdps about "up": turning round, glancing back
         self._across = ONE  # |up| in the y-z plane, Q14 (last value: the isqrt guess)
         self._norm = ONE
         self._gx = self._gy = self._gz = 0  # the previous sample's rates
         self.started = False
 
-    def update(self, dt_ms, ax, ay, az, gx, gy, gz):
+    def update(self, dt_ms, imu):
+        """One sample: imu.ax, .ay, .az (mg) and .gx, .gy, .gz (mdps), device frame."""
+        ax = imu.ax
+        ay = imu.ay
+        az = imu.az
         mag = isqrt(ax * ax + ay * ay + az * az, self.accel_mg)
         self.accel_mg = mag
+        if not self.started:
+            self.started = True
+            if mag > 0:
+                u = self.up
+                u[0] = ax * ONE // mag
+                u[1] = ay * ONE // mag
+                u[2] = az * ONE // mag
+        else:
+            self._follow(dt_ms, imu, mag)
+        self._gx = imu.gx
+        self._gy = imu.gy
+        self._gz = imu.gz
+        self._derive()
+        self._tipping(imu.gx, imu.gy, imu.gz)
+
+    def _follow(self, dt_ms, imu, mag):
         u = self.up
         x = u[0]
         y = u[1]
         z = u[2]
-        if not self.started:
-            self.started = True
-            if mag > 0:
-                x = ax * ONE // mag
-                y = ay * ONE // mag
-                z = az * ONE // mag
-        else:
-            # The gyro turns the world's up the other way in the clip's frame:
-            # d(up) = up x (rate dt).
-            # The rate over the interval is the mean of its two ends (trapezoid):
-            # at 50 Hz a 200 deg/s turn is 4 deg a sample, and end-point rates
-            # would tilt "up" by degrees over a turn-round.
-            tx = _turn_q14((gx + self._gx) >> 1, dt_ms)
-            ty = _turn_q14((gy + self._gy) >> 1, dt_ms)
-            tz = _turn_q14((gz + self._gz) >> 1, dt_ms)
-            # (every step rounds: a floor would drift the state by half a unit a sample)
-            nx = x + ((y * tz - z * ty + 8192) >> 14)
-            ny = y + ((z * tx - x * tz + 8192) >> 14)
-            nz = z + ((x * ty - y * tx + 8192) >> 14)
-            # The acceleration across "up" (mg) nudges it toward the measured gravity.
-            along = (ax * x + ay * y + az * z) >> 14
-            still = (-_STILL_ACC_MG < mag - 1000 < _STILL_ACC_MG
-                     and -_STILL_GYRO_MDPS < gx < _STILL_GYRO_MDPS
-                     and -_STILL_GYRO_MDPS < gy < _STILL_GYRO_MDPS
-                     and -_STILL_GYRO_MDPS < gz < _STILL_GYRO_MDPS)
-            k = (_TAU_STILL_MS if still else _TAU_MOVING_MS) + dt_ms
-            h = k >> 1
-            # mg -> Q14 is x 16.384: x 16 is close enough for a nudge
-            nx += _nudge(((ax - (along * x >> 14)) * 16 * dt_ms + h) // k)
-            ny += _nudge(((ay - (along * y >> 14)) * 16 * dt_ms + h) // k)
-            nz += _nudge(((az - (along * z >> 14)) * 16 * dt_ms + h) // k)
-            self._normalize(nx, ny, nz)  # into self.up (a returned tuple would allocate)
-            x = u[0]
-            y = u[1]
-            z = u[2]
-        self._gx = gx
-        self._gy = gy
-        self._gz = gz
-        u[0] = x
-        u[1] = y
-        u[2] = z
+        gx = imu.gx
+        gy = imu.gy
+        gz = imu.gz
+        # The gyro turns the world's up the other way in the clip's frame:
+        # d(up) = up x (rate dt). The rate over the interval is the mean of its
+        # two ends (trapezoid): at 50 Hz a 200 deg/s turn is 4 deg a sample, and
+        # end-point rates would tilt "up" by degrees over a turn-round.
+        tx = _turn_q14((gx + self._gx) >> 1, dt_ms)
+        ty = _turn_q14((gy + self._gy) >> 1, dt_ms)
+        tz = _turn_q14((gz + self._gz) >> 1, dt_ms)
+        # (every step rounds: a floor would drift the state by half a unit a sample)
+        nx = x + ((y * tz - z * ty + 8192) >> 14)
+        ny = y + ((z * tx - x * tz + 8192) >> 14)
+        nz = z + ((x * ty - y * tx + 8192) >> 14)
+        # The acceleration across "up" (mg) nudges it toward the measured gravity.
+        ax = imu.ax
+        ay = imu.ay
+        az = imu.az
+        along = (ax * x + ay * y + az * z) >> 14
+        still = (-_STILL_ACC_MG < mag - 1000 < _STILL_ACC_MG
+                 and -_STILL_GYRO_MDPS < gx < _STILL_GYRO_MDPS
+                 and -_STILL_GYRO_MDPS < gy < _STILL_GYRO_MDPS
+                 and -_STILL_GYRO_MDPS < gz < _STILL_GYRO_MDPS)
+        k = (_TAU_STILL_MS if still else _TAU_MOVING_MS) + dt_ms
+        h = k >> 1
+        # mg -> Q14 is x 16.384: x 16 is close enough for a nudge
+        nx += _nudge(((ax - (along * x >> 14)) * 16 * dt_ms + h) // k)
+        ny += _nudge(((ay - (along * y >> 14)) * 16 * dt_ms + h) // k)
+        nz += _nudge(((az - (along * z >> 14)) * 16 * dt_ms + h) // k)
+        self._normalize(nx, ny, nz)  # into self.up (a returned tuple would allocate)
+
+    def _derive(self):
+        # gravity, pitch, roll and tilt from "up"
+        u = self.up
+        x = u[0]
+        y = u[1]
+        z = u[2]
         g = self.gravity
         g[0] = x * 1000 >> 14
         g[1] = y * 1000 >> 14
@@ -162,7 +179,6 @@ class Attitude:
         self.pitch_cdeg = atan2_cdeg(-x, across)
         self.roll_cdeg = atan2_cdeg(-y, z)
         self.tilt_cdeg = atan2_cdeg(isqrt(x * x + y * y), z)
-        self._tipping(gx, gy, gz, x >> 7, y >> 7, z >> 7, across >> 7)
 
     def _normalize(self, nx, ny, nz):
         # Back to unit length (rounded). A turn of up to a radian and a nudge can
@@ -182,12 +198,18 @@ class Attitude:
         u[1] = (ny * ONE + h) // n
         u[2] = (nz * ONE + h) // n
 
-    def _tipping(self, gx, gy, gz, ux, uy, uz, n):
+    def _tipping(self, gx, gy, gz):
         # Axes from "up" u and the beam x (u in Q7 so the products stay small
         # ints at the gyro's full scale): across the beam L = u x X (pitch
         # turns about it), along it F = L x u (roll turns about -F). For a clip
         # worn as designed they are y and x; worn crooked, still the body's.
+        u = self.up
+        ux = u[0] >> 7
+        uy = u[1] >> 7
+        uz = u[2] >> 7
+        n = self._across >> 7
         if n < 1:
             n = 1
         self.pitch_rate = (gy * uz - gz * uy) // n
         self.roll_rate = -(gx * n - gy * (ux * uy // n) - gz * (ux * uz // n)) // 128
+        self.yaw_rate = (gx * ux + gy * uy + gz * uz) // 128

@@ -36,6 +36,7 @@ _RUN_PEAK_MG = const(750)  # step peaks above this (|a| ~1.75 g): running
 _WALK_PEAK_MG = const(550)  # ... and below this again: walking (hysteresis)
 _RUN_CADENCE_SPM = const(165)
 _STEADY_STEPS = const(8)
+_G_MG = const(1000)
 
 
 class Gait:
@@ -47,6 +48,7 @@ class Gait:
         self.moving = False
         self.running = False
         self.step = False  # True in the sample a step was counted
+        self.contact = False  # True in the sample a foot contact was seen (counted or not yet)
         self.last_step_ms = 0
         self.interval_ms = 0  # smoothed step interval
         self.peak_mg = 400  # smoothed step peak above the mean
@@ -61,10 +63,13 @@ class Gait:
 
     def update(self, now_ms, dt_ms, accel_mg):
         self.step = False
+        self.contact = False
         if not self._started:
             self._started = True
             self._smooth = accel_mg
-            self._mean = accel_mg
+            # 1 g, not the first sample: a recording (or a boot) that starts with
+            # a jolt would otherwise hide the first seconds of steps under a high mean
+            self._mean = _G_MG
             self.last_step_ms = now_ms
         self._smooth = ema(self._smooth, accel_mg, dt_ms, _SMOOTH_TAU_MS)
         self._mean = ema(self._mean, accel_mg, dt_ms, _MEAN_TAU_MS)
@@ -95,6 +100,7 @@ class Gait:
             refractory = _REFRACTORY_MIN_MS
         if self.bout_steps and since < refractory:
             return
+        self.contact = True
         if self.bout_steps == 0 or since > _BOUT_GAP_MS:
             self.bout_steps = 1
             self.interval_ms = 0
