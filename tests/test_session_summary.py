@@ -23,7 +23,8 @@ class Battery:
 
 
 def make_app(battery):
-    return Part(body=Part(steps=100, cadence_spm=0, speed_mm_s=0, moving=False),
+    return Part(body=Part(steps=100, cadence_spm=0, speed_mm_s=0, moving=False,
+                          balance=Part(near_falls=0, near_fall_pending=False, falls=0)),
                 obstacle=Part(level=0, ttc_ms=-1, distance_mm=-1, blind=False, too_fast=False,
                               range_valid=False),
                 battery=battery)
@@ -81,8 +82,9 @@ def test_a_run_is_summed_up_as_the_runner_lived_it(fw):
         ob.too_fast = 50_000 <= ms < 53_000
         ob.range_valid = ms < 20_000
         app.battery.mv = 4100 - ms // 1000
-        if ms == 20_000:
+        if ms == 20_000:  # a stumble, as the balance judge reports it
             fw["log"].emit(t, ev.STUMBLE)
+            body.balance.near_fall_pending = True
 
     summary, firmware, board, events = run(fw, TICKS_PERIOD - 5000, script, 65_000 + TICKS_PERIOD - 5000)
     assert summary["duration_ms"] == 65_000  # across the tick counter's wrap

@@ -12,11 +12,18 @@ from sim.flash import PowerCut, VirtualFlash
 from sim.vclock import Clock
 
 
+class Balance:
+    near_falls = 0
+    near_fall_pending = False
+    falls = 0
+
+
 class Body:
     steps = 0
     cadence_spm = 0
     speed_mm_s = 2000
     moving = True
+    balance = Balance()
 
 
 class Obstacle:

@@ -30,11 +30,14 @@ st = store.Store(store.Flash(os))  # MicroPython's own filesystem: appends, seek
 st.mount()
 log = events.Events()
 keeper = session.SessionKeeper(st, profile.Profile(), 'esp32_devkitc', Battery(), log)
-body = Part(steps=0, cadence_spm=170, speed_mm_s=2500, moving=True)
+body = Part(steps=0, cadence_spm=170, speed_mm_s=2500, moving=True,
+            balance=Part(near_falls=0, near_fall_pending=False, falls=0))
 ob = Part(level=0, ttc_ms=-1, distance_mm=1500, blind=False, too_fast=False, range_valid=True)
 keeper.start(1000)
-log.emit(1500, events.STUMBLE)
 for t in range(1010, 61001, 10):
+    if t == 1500:  # a stumble: the event, and the balance judge's count
+        log.emit(t, events.STUMBLE)
+        body.balance.near_fall_pending = True
     keeper.update(t, body, ob)
 keeper.stop(61000)
 

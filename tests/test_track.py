@@ -49,7 +49,8 @@ def run(fw, seconds, script, tick_ms=10, control=None):
     """Tick the keeper for `seconds`; script(ms, body, obstacle) sets what the
     monitors report. Returns the samples the host decodes."""
     keeper = fw["keeper"]
-    body = Part(steps=0, cadence_spm=0, speed_mm_s=0, moving=True)
+    body = Part(steps=0, cadence_spm=0, speed_mm_s=0, moving=True,
+                balance=Part(near_falls=0, near_fall_pending=False, falls=0))
     ob = Part(level=0, ttc_ms=-1, distance_mm=-1, blind=False, too_fast=False, range_valid=True)
     keeper.start(0)
     for t in range(tick_ms, seconds * 1000 + 1, tick_ms):

@@ -36,8 +36,6 @@ from rearguard.profile import PROFILE_VERSION
 
 _CHECKPOINT_MS = const(30000)
 _FIRST_CHECKPOINT_MS = const(2000)  # so even a short interrupted run is recovered
-# A fall is confirmed within this after the stumble that announced it.
-_NEAR_FALL_WINDOW_MS = const(8000)
 # time.time() counts from 2000-01-01 on the ESP32; below 2020 the clock was never set.
 _EPOCH_2000 = const(946684800)
 _CLOCK_VALID_S = const(631152000)  # 2020-01-01 in the 2000 epoch
@@ -108,9 +106,10 @@ class SessionKeeper:
         self.last_level = events.NONE
         self.closest_mm = _NOT_YET
         self.min_ttc_ms = _NOT_YET
-        self.stumbles = 0
-        self.stumble_ms = 0
+        self.stumbles = 0  # near-falls in this session (sensing/balance.py counts them)
         self.falls = 0
+        self._near_falls_at_start = -1  # balance's counts when the session began
+        self._falls_at_start = 0
         self.blind_ms = 0
         self.too_fast_ms = 0
         self.valid_ms = 0
@@ -180,6 +179,7 @@ class SessionKeeper:
         elif dt > 0:
             self._count_body(dt, body)
             self._count_obstacle(dt, obstacle)
+        self._count_balance(body.balance)
         if ticks_diff(now_ms, self.track_due) >= 0:
             self.track_due = ticks_add(self.track_due, _TRACK_MS)
             self._sample(body.cadence_spm)
@@ -200,6 +200,16 @@ class SessionKeeper:
             self.distance_mm += mm
             um -= mm * 1000
         self.distance_um = um
+
+    def _count_balance(self, balance):
+        # Near-falls and falls are counted once, by the balance judge; the
+        # session's are what its counts grew by since the session began.
+        near = balance.near_falls + balance.near_fall_pending
+        if self._near_falls_at_start < 0:
+            self._near_falls_at_start = near
+            self._falls_at_start = balance.falls
+        self.stumbles = max(0, near - self._near_falls_at_start)
+        self.falls = balance.falls - self._falls_at_start
 
     def _count_obstacle(self, dt, obstacle):
         level = obstacle.level
@@ -260,18 +270,8 @@ class SessionKeeper:
 
     # --- events (rare) ------------------------------------------------------
     def on_event(self, t_ms, kind, level):
-        if not self.active:
-            return
-        if kind == events.STUMBLE:
-            self.stumbles += 1
-            self.stumble_ms = t_ms
-        elif kind == events.FALL:
-            self.falls += 1
-            # A fall announces itself with a stumble (the pre-impact buzz); the
-            # summary's stumbles are near-falls, so that one is not counted twice.
-            if self.stumbles and ticks_diff(t_ms, self.stumble_ms) <= _NEAR_FALL_WINDOW_MS:
-                self.stumbles -= 1
-        self._log(t_ms, kind, level)
+        if self.active:
+            self._log(t_ms, kind, level)
 
     def _log(self, t_ms, kind, level):
         i = self.ev_count

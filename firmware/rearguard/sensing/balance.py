@@ -39,7 +39,7 @@ from micropython import const
 
 from rearguard.sensing.attitude import ema, isqrt
 
-NEAR_FALL_WINDOW_MS = const(8000)  # a fall is confirmed within this after its stumble
+_NEAR_FALL_WINDOW_MS = const(8000)  # a fall is confirmed within this after its stumble
 
 # Turn: the trunk angle against the range of its last second
 _LEAK_TAU_MS = const(3000)  # the integrated tipping forgets older rotation (gyro drift)
@@ -241,7 +241,7 @@ class Balance:
         self.fallen = False
         self.armed = False  # set by the body monitor every sample
         self.stumbles = 0
-        self.near_falls = 0  # stumbles no fall followed within NEAR_FALL_WINDOW_MS
+        self.near_falls = 0  # stumbles no fall followed within _NEAR_FALL_WINDOW_MS
         self.falls = 0
         # What makes a stumble; tools/bench_real.py refits these per held-out subject.
         self.turn_margin_mdeg = _TURN_MARGIN_MDEG
@@ -329,7 +329,7 @@ class Balance:
     def _count_near_fall(self, now_ms):
         if self.fall:
             self.near_fall_pending = False  # this stumble was the fall's own warning
-        elif self.near_fall_pending and ticks_diff(now_ms, self._last_stumble_ms) > NEAR_FALL_WINDOW_MS:
+        elif self.near_fall_pending and ticks_diff(now_ms, self._last_stumble_ms) > _NEAR_FALL_WINDOW_MS:
             self.near_fall_pending = False
             self.near_falls += 1
 

@@ -21,7 +21,7 @@ from micropython import const
 
 from rearguard import events
 from rearguard.sensing.attitude import Attitude
-from rearguard.sensing.balance import NEAR_FALL_WINDOW_MS, Balance  # noqa: F401 (session.py)
+from rearguard.sensing.balance import Balance
 from rearguard.sensing.gait import Gait
 
 _MAX_DT_MS = const(100)  # a longer gap (bus error) counts as this
