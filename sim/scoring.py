@@ -23,6 +23,7 @@ OBSTACLE_PATTERNS = ("stop", "warning", "caution")
 STEADY_MS = 2000  # the true speed held within 5% this long: its estimate is judged
 STEADY_MIN_MM_S = 1200
 PASSED_MM = 1500  # a static obstacle this close on the path has been approached
+WINDOW_BLOCKED_MM = 100  # an obstacle this close covers the window: blind is true
 FAULT_SETTLE_MS = 1000  # blind this long after a fault ends still counts as the fault's
 
 
@@ -178,7 +179,7 @@ def score(spec, world, ghost, recorder, detections, watch=None):
         "balance": balance_metrics(spec, recorder),
         "gait": {"true_steps": world.true_steps, "detected_steps": detected_steps(recorder)},
         "too_fast_notices": sum(1 for _t, kind, _l in recorder.events if kind == "too_fast"),
-        "false_blind": len(false_blinds(spec, recorder)),
+        "false_blind": len(false_blinds(spec, recorder, world)),
         "running_s": round(running_ms(world) / 1000.0, 1),
     }
     if watch is not None:
@@ -298,10 +299,18 @@ def fault_windows(spec):
     return out
 
 
-def false_blinds(spec, recorder):
+def false_blinds(spec, recorder, world):
+    """Blind events outside any fault, with nothing pressed against the window."""
     windows = fault_windows(spec)
-    return [t for t, kind, _l in recorder.events if kind == "blind"
-            and not any(a <= t <= b for a, b in windows)]
+    out = []
+    for t, kind, _l in recorder.events:
+        if kind != "blind" or any(a <= t <= b for a, b in windows):
+            continue
+        row = truth_row(world, t)
+        if row is not None and row[3] is not None and row[3] <= WINDOW_BLOCKED_MM:
+            continue  # backed into the obstacle: the window is covered
+        out.append(t)
+    return out
 
 
 def balance_metrics(spec, recorder):
