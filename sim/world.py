@@ -443,7 +443,9 @@ class World:
         self.y += self.v * dt * sh
         self.gait.advance(dt, self.v, t)
         for ob in self.obstacles:
-            if ob.id not in self.collisions and ob.touches(t, self.x, self.y, h):
+            # (a runner turning round on the spot runs into nothing)
+            if ob.id not in self.collisions and (self.v > 0 or ob.approach_mm_s(t, h) > 0) \
+                    and ob.touches(t, self.x, self.y, h):
                 self.collisions[ob.id] = t
         self.steps_done += 1
         if self.steps_done % self.truth_every == 0:

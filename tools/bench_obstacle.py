@@ -309,6 +309,9 @@ def main(argv):
                   "standing %s s" % (r["scenario"], r["k"], r["seed"], r["false_alert_ms"],
                                      r["stops_receding"], r["false_blind"], r["stationary_alert_s"]))
         for o in r["obstacles"]:
+            if o["avoidable"] and o["collided"]:
+                print("  %s run %d (seed %d): %s avoidable, hit (lead %s of %s)" % (
+                    r["scenario"], r["k"], r["seed"], o["id"], o["lead_ms"], o["available_lead_ms"]))
             if o["ratio"] is not None and o["ratio"] < 0.9:
                 print("  %s run %d (seed %d): %s lead %s of %s" % (
                     r["scenario"], r["k"], r["seed"], o["id"], o["lead_ms"], o["available_lead_ms"]))

@@ -157,7 +157,8 @@ class ObstacleMonitor:
         if track.fits(now_ms, range_mm, prior_mm_s, ground_mm):
             track.add(now_ms, range_mm, ground_mm, valid, ground_like)
             candidate.reset()
-            if track.samples == _LEARN_SAMPLES and track.valid * 2 >= _LEARN_SAMPLES and not ground_like:
+            if track.samples == _LEARN_SAMPLES and track.valid * 2 >= _LEARN_SAMPLES and \
+                    (track.solid or not ground_like):
                 self.pace.learn(track.closing_mm_s)  # a static target closes at the runner's pace
             return
         if candidate.fits(now_ms, range_mm, prior_mm_s, ground_mm):
@@ -210,9 +211,11 @@ class ObstacleMonitor:
         # still holds with hysteresis (_hold), by what its samples can tell.
         track = self.track
         pace = self.pace.speed_mm_s
-        if track.ground_like and not self._off_ground(track, pace, self.ground.seen(now_ms)):
+        if track.ground_like and not track.solid and \
+                not self._off_ground(track, pace, self.ground.seen(now_ms)):
             self.on_ground = True
             return
+        track.solid = True
         d = track.predicted_mm(now_ms)
         closing = track.closing_mm_s
         # A static obstacle closes at the runner's pace: a signal that grew before

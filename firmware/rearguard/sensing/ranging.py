@@ -93,6 +93,7 @@ class RangeTrack:
         self.first_mm = 0  # where the target was first seen
         self.valid_closing_mm_s = 0  # between its last two valid samples
         self._valid_ms = self._valid_mm = 0
+        self.solid = False  # judged an obstacle once: the ground does not turn into one and back
 
     def reset(self):
         self.count = 0
@@ -100,6 +101,7 @@ class RangeTrack:
         self.support = 0
         self.valid = 0
         self.valid_closing_mm_s = 0
+        self.solid = False
         self.closing_mm_s = 0
         self.ground_closing_mm_s = 0
         self.range_mm = 0
