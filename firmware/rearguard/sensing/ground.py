@@ -49,6 +49,7 @@ _SURE_SAMPLES = const(32)
 _GATE_SPREADS = const(4)
 _SEEN_MS = const(1500)  # a ground return this recent (after a few): the ground is in view
 _SEEN_SAMPLES = const(8)
+_RANGED_MM = const(2500)  # ground farther than this, at its grazing angle, is too faint to range
 
 
 def sin_1e4(cdeg):
@@ -102,11 +103,16 @@ class GroundModel:
         self.return_mm = slant_mm(h, ret)
         self._sin_return = sin_1e4(ret) if ret >= MIN_DEPRESSION_CDEG else 0
         # Widened band: the nearest ground the lower edge could reach with the
-        # pitch a little more down (and the clip lower, until its height is
-        # learned), the farthest the upper edge with it up.
-        if self.learned < _SURE_SAMPLES:
-            h = h * (100 - _FIRST_GATE_PCT) // 100
+        # pitch a little more down (and, where ground can be ranged at all, the
+        # clip lower until its height is learned), the farthest the upper edge
+        # with it up.
         near = slant_mm(h, down + half + PITCH_ERROR_CDEG)
+        if self.learned < _SURE_SAMPLES:
+            # nearer still, while the height is not learned, the ground of a clip
+            # worn lower than the profile says (where ground can be ranged at all)
+            lower = slant_mm(h * (100 - _FIRST_GATE_PCT) // 100, down + half + PITCH_ERROR_CDEG)
+            if 0 < lower <= _RANGED_MM:
+                near = lower
         self._low_mm = near - NOISE_MM if near > 0 else 0
         far = slant_mm(h, down - half - PITCH_ERROR_CDEG)
         self._high_mm = far + NOISE_MM if far > 0 else 0

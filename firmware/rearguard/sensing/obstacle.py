@@ -46,7 +46,10 @@ _COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the win
 _CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
 _GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
 _GROUND_CONFIRM_SAMPLES = const(6)  # samples before a target in the ground band may alert
-_GROUND_STATIC_PCT = const(60)  # ... unless it closes at this share of the pace from 3 samples
+_GROUND_STATIC_PCT = const(60)  # ... unless it closes at this share of the pace (and at most 140%)
+_MISFIT_RATIO = const(8)  # ... and lies this much closer to a line than to the ground's curve
+_MISFIT_MM2 = const(400)  # ... beyond ranging noise (20 mm squared)
+_STILL_RATIO = const(4)  # ... or the pitch would have moved the ground this many times more
 _STATIC_MIN_MM_S = const(500)  # closing speeds that can stand in for the runner's speed
 _STATIC_MAX_MM_S = const(6000)
 _LEARN_SAMPLES = const(8)  # a static target's closing speed over this many samples: the pace
@@ -215,7 +218,6 @@ class ObstacleMonitor:
                 not self._off_ground(track, pace, self.ground.seen(now_ms)):
             self.on_ground = True
             return
-        track.solid = True
         d = track.predicted_mm(now_ms)
         closing = track.closing_mm_s
         # A static obstacle closes at the runner's pace: a signal that grew before
@@ -238,20 +240,31 @@ class ObstacleMonitor:
         self._hold = self._level_for(d, ttc, _HYST_MM, _HYST_TTC_PCT)
         self._weigh_evidence(track, d, young, static)
         self._keep_quiet(now_ms, d, closing, young)
+        if self._wanted:
+            track.solid = True
 
     @staticmethod
     def _off_ground(track, pace, ground_seen):
         # Where the ground can be, a target is an obstacle once it closes faster
         # than the (pitch-compensated) ground over many samples; or, while no
         # ground has been returning, as soon as it closes like a static obstacle
-        # at the runner's pace and its range does not follow the pitch.
+        # at the runner's pace and its range clearly does not follow the pitch:
+        # the pitch would have moved the ground a lot more (or otherwise, and its
+        # signal grew before it), or three samples lie on a line far better
+        # than on the ground's curve.
         ground = track.ground_closing_mm_s
         if track.samples >= _GROUND_CONFIRM_SAMPLES and ground >= _GROUND_CLOSING_MM_S:
             return True
+        closing = track.closing_mm_s
+        if ground_seen or track.samples < 2 or not \
+                pace * _GROUND_STATIC_PCT <= closing * 100 <= pace * (200 - _GROUND_STATIC_PCT):
+            return False
+        if track.samples >= 3 and track.ground_misfit > _MISFIT_RATIO * track.line_misfit + _MISFIT_MM2:
+            return True
         if ground < 0:
             ground = -ground
-        return (not ground_seen and track.samples >= 2 and ground >= _GROUND_CLOSING_MM_S
-                and track.closing_mm_s * 100 >= pace * _GROUND_STATIC_PCT and ground * 2 >= pace)
+        return ground >= _GROUND_CLOSING_MM_S and ground * 2 >= pace and \
+            (track.support > 0 or ground >= _STILL_RATIO * closing)
 
     def _weigh_evidence(self, track, d, young, static):
         # A level needs the evidence to back it: a STOP from distance two

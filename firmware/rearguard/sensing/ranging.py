@@ -94,6 +94,7 @@ class RangeTrack:
         self.valid_closing_mm_s = 0  # between its last two valid samples
         self._valid_ms = self._valid_mm = 0
         self.solid = False  # judged an obstacle once: the ground does not turn into one and back
+        self.line_misfit = self.ground_misfit = 0  # mm^2, see _misfit
 
     def reset(self):
         self.count = 0
@@ -196,6 +197,28 @@ class RangeTrack:
         self.ground_closing_mm_s = (str_ - stg) * 125 // (stt >> 3)
         # The line at age 0: mean_r - slope * mean_t.
         self.range_mm = newest + self._mean_r - closing * self._mean_t // 1000
+        self._misfit(now_ms, n, str_ * 1024 // stt, (str_ - stg) * 1024 // stt)
+
+    def _misfit(self, now_ms, n, slope, ground_slope):
+        # Mean squared distance of the samples from the straight line, and of
+        # their range less the predicted ground's from its line: the ground's
+        # range follows the pitch, an obstacle's the line (slopes in mm/ms x 1024).
+        last = (self.head - 1) % _SIZE
+        newest = self.r_mm[last]
+        newest_g = self.g_mm[last]
+        line = ground = used = 0
+        for k in range(n):
+            i = (self.head - 1 - k) % _SIZE
+            if self._weak or self.ok[i]:
+                dt = ticks_diff(now_ms, self.t_ms[i]) - self._mean_t
+                dr = self.r_mm[i] - newest - self._mean_r
+                e = dr - (slope * dt >> 10)
+                line += e * e
+                e = dr - (self.g_mm[i] - newest_g - self._mean_g) - (ground_slope * dt >> 10)
+                ground += e * e
+                used += 1
+        self.line_misfit = line // used
+        self.ground_misfit = ground // used
 
     def _means(self, now_ms):
         # Mean age and ranges (relative to the newest) of the samples young
@@ -230,6 +253,7 @@ class RangeTrack:
         self.range_mm = self.r_mm[(self.head - 1) % _SIZE]
         self.closing_mm_s = 0
         self.ground_closing_mm_s = 0
+        self.line_misfit = self.ground_misfit = 0
 
     def evidence(self):
         """How many samples agree on this target."""

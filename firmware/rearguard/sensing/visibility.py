@@ -44,6 +44,7 @@ _TOO_FAST_CLEAR_PCT = const(90)
 # the shortfall has grown by half since the last one, or after a while.
 _WORSE_PCT = const(150)
 _NOTICE_AGAIN_MS = const(900000)  # 15 minutes
+_NOTICE_GAP_MS = const(10000)  # and never two within this (the light settles)
 
 
 def _budget_factor(table, budget_ms):
@@ -152,8 +153,9 @@ class Visibility:
 
     def _notice_due(self, now_ms, pct):
         last = self._noticed_pct
-        if last and pct * 100 < last * _WORSE_PCT and \
-                ticks_diff(now_ms, self._noticed_ms) < _NOTICE_AGAIN_MS:
+        since = ticks_diff(now_ms, self._noticed_ms)
+        if last and (since < _NOTICE_GAP_MS or pct * 100 < last * _WORSE_PCT and
+                     since < _NOTICE_AGAIN_MS):
             return False
         self._noticed_pct = pct
         self._noticed_ms = now_ms
