@@ -77,6 +77,7 @@ class GroundModel:
         self.spread_mm = 0  # mean deviation of the returns' implied height
         self.learned = 0  # returns that taught the height
         self.seen_ms = 0  # when the last one did
+        self._gate = 0  # set by _deviation
         self.half_fov_cdeg = fov_cdeg // 2
         self.down_cdeg = 0
         self.near_mm = 0  # closest range the ground can return (0: not in view)
@@ -118,22 +119,23 @@ class GroundModel:
         self._high_mm = far + NOISE_MM if far > 0 else 0
 
     def _deviation(self, range_mm):
-        """How far (mm) this range's implied height is from the learned one, and
-        how far it may be for the ground; (-1, 0) when no ground is in view."""
+        """How far (mm) this range's implied height is from the learned one (-1
+        when no ground is in view); _gate: how far it may be for the ground."""
         if self._sin_return == 0:
-            return -1, 0
+            return -1
         h = self.height_mm
         implied = range_mm * self._sin_return // 10000
-        dev = implied - h if implied > h else h - implied
         if self.learned < _SURE_SAMPLES:
-            return dev, h * _FIRST_GATE_PCT // 100
-        return dev, max(_GATE_SPREADS * self.spread_mm, h * _MIN_GATE_PCT // 100)
+            self._gate = h * _FIRST_GATE_PCT // 100
+        else:
+            self._gate = max(_GATE_SPREADS * self.spread_mm, h * _MIN_GATE_PCT // 100)
+        return implied - h if implied > h else h - implied
 
     def learn(self, now_ms, range_mm):
         """A valid range: if it could be the ground (its implied height is near
         the current one), the height follows it."""
-        dev, gate = self._deviation(range_mm)
-        if dev < 0 or dev > gate:
+        dev = self._deviation(range_mm)
+        if dev < 0 or dev > self._gate:
             return
         h = self.height_mm
         implied = range_mm * self._sin_return // 10000
@@ -156,7 +158,4 @@ class GroundModel:
         high = self._high_mm
         if high and range_mm > high:
             return False
-        if not self.seen(now_ms):
-            return True
-        dev, gate = self._deviation(range_mm)
-        return dev <= gate
+        return not self.seen(now_ms) or self._deviation(range_mm) <= self._gate

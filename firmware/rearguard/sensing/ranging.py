@@ -65,6 +65,8 @@ _YOUNG_GATE_SPEED_MM_S = const(3000)  # (before the track has a slope of its own
 _LOST_MS = const(300)  # no fitting sample this long: the target is gone
 _YOUNG_SAMPLES = const(3)  # a track this young has no slope of its own yet
 _MIN_CLOSING_MM_S = const(150)  # slower than this is not closing (noise, sway)
+_BIG = const(0x40000)  # x * 4096 stays a small int below this
+_MISS_CAP_MM = const(10000)
 _VALID_FIT = const(3)  # valid samples in the window from which the fit leaves out sigma fails
 
 
@@ -89,6 +91,7 @@ class RangeTrack:
         self.valid = 0  # samples with a valid status (the others are sigma fails)
         self.ground_like = False  # the newest sample lay where the ground can be
         self._mean_t = self._mean_r = self._mean_g = 0  # the fit's means (_means)
+        self._used = 0  # samples in the last fit
         self._weak = True  # the fit uses sigma fails too (fewer than _VALID_FIT valid samples)
         self.first_mm = 0  # where the target was first seen
         self.valid_closing_mm_s = 0  # between its last two valid samples
@@ -168,7 +171,8 @@ class RangeTrack:
         # fails spread more (and a target entering the cone from the side is
         # first seen by its flank): while the track is young, once three valid
         # samples are in the window, the line is theirs alone.
-        n, used = self._means(now_ms)
+        n = self._means(now_ms)
+        used = self._used
         self.count = n
         if used < 2:
             self._flat()
@@ -192,17 +196,18 @@ class RangeTrack:
             return
         # Ranges grow with age when closing: the slope against age is the
         # closing speed in mm/ms; x1000 for mm/s, done as x125 / (stt/8).
-        closing = str_ * 125 // (stt >> 3)
+        closing = _ratio(str_, 125, stt >> 3)
         self.closing_mm_s = closing
-        self.ground_closing_mm_s = (str_ - stg) * 125 // (stt >> 3)
+        self.ground_closing_mm_s = _ratio(str_ - stg, 125, stt >> 3)
         # The line at age 0: mean_r - slope * mean_t.
         self.range_mm = newest + self._mean_r - closing * self._mean_t // 1000
-        self._misfit(now_ms, n, str_ * 1024 // stt, (str_ - stg) * 1024 // stt)
+        self._misfit(now_ms, n, _ratio(str_, 64, stt), _ratio(str_ - stg, 64, stt))
 
     def _misfit(self, now_ms, n, slope, ground_slope):
         # Mean squared distance of the samples from the straight line, and of
         # their range less the predicted ground's from its line: the ground's
-        # range follows the pitch, an obstacle's the line (slopes in mm/ms x 1024).
+        # range follows the pitch, an obstacle's the line (slopes in mm/ms x 64;
+        # a miss is capped at 10 m so that the sums stay small ints).
         last = (self.head - 1) % _SIZE
         newest = self.r_mm[last]
         newest_g = self.g_mm[last]
@@ -212,10 +217,8 @@ class RangeTrack:
             if self._weak or self.ok[i]:
                 dt = ticks_diff(now_ms, self.t_ms[i]) - self._mean_t
                 dr = self.r_mm[i] - newest - self._mean_r
-                e = dr - (slope * dt >> 10)
-                line += e * e
-                e = dr - (self.g_mm[i] - newest_g - self._mean_g) - (ground_slope * dt >> 10)
-                ground += e * e
+                line += _square(dr - (slope * dt >> 6))
+                ground += _square(dr - (self.g_mm[i] - newest_g - self._mean_g) - (ground_slope * dt >> 6))
                 used += 1
         self.line_misfit = line // used
         self.ground_misfit = ground // used
@@ -223,7 +226,7 @@ class RangeTrack:
     def _means(self, now_ms):
         # Mean age and ranges (relative to the newest) of the samples young
         # enough for the fit (valid ones only, if three are); returns how many
-        # are young enough, and how many the fit uses.
+        # are young enough (_used: how many the fit uses; no tuple: a tuple is heap).
         last = (self.head - 1) % _SIZE
         newest = self.r_mm[last]
         newest_g = self.g_mm[last]
@@ -246,7 +249,8 @@ class RangeTrack:
             self._mean_t = st // used
             self._mean_r = sr // used
             self._mean_g = sg // used
-        return n, used
+        self._used = used
+        return n
 
     def _flat(self):
         # Too few samples, or too close in time, for a slope: the newest range.
@@ -258,6 +262,19 @@ class RangeTrack:
     def evidence(self):
         """How many samples agree on this target."""
         return self.samples + self.support
+
+
+def _ratio(x, k, d):
+    """x * k // d without a product beyond a small int (|x| large: both scaled down)."""
+    if -_BIG < x < _BIG:
+        return x * k // d
+    return (x >> 6) * k // ((d >> 6) or 1)
+
+
+def _square(e):
+    if e > _MISS_CAP_MM or e < -_MISS_CAP_MM:
+        e = _MISS_CAP_MM
+    return e * e
 
 
 def _near(range_mm, predicted_mm, gate_mm):

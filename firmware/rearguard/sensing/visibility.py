@@ -41,8 +41,8 @@ _TOO_FAST_ON_MS = const(300)  # need > range this long: too fast
 _TOO_FAST_OFF_MS = const(1500)  # need < 90% range this long: clear
 _TOO_FAST_CLEAR_PCT = const(90)
 # Notices (docs/haptics.md): one when "too fast" begins, then again only when
-# the shortfall has grown by half since the last one, or after a while.
-_WORSE_PCT = const(150)
+# the shortfall has grown by three quarters since the last one, or after a while.
+_WORSE_PCT = const(175)
 _NOTICE_AGAIN_MS = const(900000)  # 15 minutes
 _NOTICE_GAP_MS = const(10000)  # and never two within this (the light settles)
 
@@ -154,9 +154,10 @@ class Visibility:
     def _notice_due(self, now_ms, pct):
         last = self._noticed_pct
         since = ticks_diff(now_ms, self._noticed_ms)
-        if last and (since < _NOTICE_GAP_MS or pct * 100 < last * _WORSE_PCT and
-                     since < _NOTICE_AGAIN_MS):
+        worse = pct * 100 >= last * _WORSE_PCT
+        if last and (since < _NOTICE_GAP_MS or not worse and (
+                since < _NOTICE_AGAIN_MS or pct <= 100)):
             return False
-        self._noticed_pct = pct
+        self._noticed_pct = pct if worse else last  # a reminder keeps the worst told
         self._noticed_ms = now_ms
         return True
