@@ -185,6 +185,7 @@ def score(spec, world, ghost, recorder, detections, watch=None):
     if watch is not None:
         out["stationary_alert_s"] = stationary_alert_s(world, watch)
         out["speed_error_pct"] = speed_errors(world, watch)
+        out["patterns"] = pattern_changes(watch)
     return out
 
 
@@ -286,6 +287,15 @@ def speed_errors(world, watch):
         v = row[2]
         key = "after" if passed_ms is not None and t > passed_ms else "before"
         out[key].append(round(abs(est - v) * 100.0 / v, 1))
+    return out
+
+
+def pattern_changes(watch):
+    """[[t_ms, pattern name], ...] each time the haptic pattern changed (sampled)."""
+    out = []
+    for t, pattern, _on, _speed in watch.rows:
+        if not out or out[-1][1] != pattern:
+            out.append([t, pattern])
     return out
 
 

@@ -28,7 +28,7 @@ STEP_US = 5000
 BODY_HALF_WIDTH_MM = 250  # the runner's shoulders/hips either side of the clip
 BODY_DEPTH_MM = 300  # from the clip (on the back) to the front of the body
 TURN_BACK_S = TURN_S  # the reaction's turn-round in place takes as long as a running one
-STRAY_SIGNAL = 0.03  # a fully smudged window's stray return (scene signal units)
+STRAY_SIGNAL = 0.3  # a fully smudged window's stray return (scene signal units)
 STRAY_MM = 25.0  # ... and where it comes from: the cover glass
 AMBIENT_PRESETS = {"dark": 0.0, "night": 0.0, "shade": 20.0, "overcast": 50.0, "sun": 200.0,
                    "strong_sun": 250.0}

@@ -362,7 +362,7 @@ def test_an_unknown_stride_errs_toward_too_fast(fw):
 
 def test_too_fast_is_one_notice_not_a_nag(fw):
     # Too fast for the light for ten minutes: told once (two double pulses),
-    # again only when the shortfall grows by half, or after 15 minutes.
+    # again only when the shortfall grows by three quarters, or after 20 minutes.
     run = Run(fw, profile=known_stride(fw))
     sunny(run, 60)
     run.run(600_000, clear, noise_mm=0)

@@ -43,7 +43,7 @@ _TOO_FAST_CLEAR_PCT = const(90)
 # Notices (docs/haptics.md): one when "too fast" begins, then again only when
 # the shortfall has grown by three quarters since the last one, or after a while.
 _WORSE_PCT = const(175)
-_NOTICE_AGAIN_MS = const(900000)  # 15 minutes
+_NOTICE_AGAIN_MS = const(1200000)  # 20 minutes
 _NOTICE_GAP_MS = const(10000)  # and never two within this (the light settles)
 
 
