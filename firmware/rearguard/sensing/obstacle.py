@@ -113,12 +113,7 @@ class ObstacleMonitor:
 
     # --- one ToF sample ---------------------------------------------------------
     def _sample(self, now_ms, tof, body):
-        kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
-        if kind == ranging.TARGET and tof.range_mm <= _WINDOW_MM and not self.track.fits(
-                now_ms, tof.range_mm, self.pace.speed_mm_s):
-            # A few cm away and never seen coming: mud or a smudge on the window
-            # (its echo blends with the view), not an obstacle.
-            kind = ranging.NEAR_ZERO
+        kind = self._classify(now_ms, tof)
         signal = tof.signal_kcps
         if signal >= _RISING_FLOOR_KCPS and signal * 4 >= self._last_signal_kcps * 3:
             self._rising += 1
@@ -153,6 +148,15 @@ class ObstacleMonitor:
         if kind == ranging.TARGET:
             ground.learn(now_ms, tof.range_mm)
         self._follow(now_ms, tof.range_mm, self.pace.speed_mm_s, kind == ranging.TARGET)
+
+    def _classify(self, now_ms, tof):
+        kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
+        if kind == ranging.TARGET and tof.range_mm <= _WINDOW_MM and not self.track.fits(
+                now_ms, tof.range_mm, self.pace.speed_mm_s):
+            # A few cm away and never seen coming: mud or a smudge on the window
+            # (its echo blends with the view), not an obstacle.
+            return ranging.NEAR_ZERO
+        return kind
 
     def _follow(self, now_ms, range_mm, prior_mm_s, valid):
         # One sensor, one range: readings that fit the followed target extend
