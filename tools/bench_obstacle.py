@@ -225,8 +225,11 @@ def summarise(rows):
                   if r["k"] and r["speed_error_pct"]["before"]]
     run_after = [statistics.median(r["speed_error_pct"]["after"]) for r in rows
                  if r["k"] and r["speed_error_pct"]["after"]]
+    below = ["%s/%d:%.2f" % (r["scenario"], r["k"], o["ratio"]) for r in rows for o in r["obstacles"]
+             if o["ratio"] is not None and o["ratio"] < 0.9]
     out = {
         "lead_ratio_min": min(ratios) if ratios else None,
+        "lead_ratio_below_0_9": " ".join(below) or "none",
         "lead_ratio_median": round(statistics.median(ratios), 3) if ratios else None,
         "collisions_avoidable": sum(1 for r in rows for o in r["obstacles"]
                                     if o["avoidable"] and o["collided"]),
