@@ -202,8 +202,9 @@ def obstacle_row(world, ghost, ob, detections, alerts):
         row["available_lead_ms"] = contact - seen[0]
         gap = seen[1] if seen[1] is not None else 0.0
         approach = ob.approach_mm_s(seen[0], world.heading(seen[0])[0])
-        row["avoidable"] = gap > stopping_distance_mm(seen[2], -approach, world.reaction_ms,
-                                                      world.braking)
+        # (a runner who does not react avoids nothing: None)
+        row["avoidable"] = gap > stopping_distance_mm(
+            seen[2], -approach, world.reaction_ms, world.braking) if world.react else None
     else:
         row["available_lead_ms"] = 0
         row["avoidable"] = False

@@ -43,7 +43,7 @@ _REMIND_MS = const(2000)  # ... for this long: only a reminder (CAUTION) ...
 _QUIET_MS = const(5000)  # ... and from here on, silence ...
 _NEARER_MM = const(200)  # ... until it is this much nearer than when it settled
 _COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the window
-_WINDOW_MM = const(100)  # a target first seen this close is on the window
+_WINDOW_MM = const(200)  # a target first seen this close is on the window (its echo, with noise)
 _CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
 _GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
 _GROUND_CONFIRM_SAMPLES = const(6)  # samples before a target in the ground band may alert
@@ -113,7 +113,7 @@ class ObstacleMonitor:
 
     # --- one ToF sample ---------------------------------------------------------
     def _sample(self, now_ms, tof, body):
-        kind = self._classify(now_ms, tof)
+        kind = self._classify(now_ms, tof, body)
         signal = tof.signal_kcps
         if signal >= _RISING_FLOOR_KCPS and signal * 4 >= self._last_signal_kcps * 3:
             self._rising += 1
@@ -149,12 +149,14 @@ class ObstacleMonitor:
             ground.learn(now_ms, tof.range_mm)
         self._follow(now_ms, tof.range_mm, self.pace.speed_mm_s, kind == ranging.TARGET)
 
-    def _classify(self, now_ms, tof):
+    def _classify(self, now_ms, tof, body):
         kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
-        if kind == ranging.TARGET and tof.range_mm <= _WINDOW_MM and not self.track.fits(
-                now_ms, tof.range_mm, self.pace.speed_mm_s):
+        if kind == ranging.TARGET and tof.range_mm <= _WINDOW_MM and not body.fallen and \
+                -_OFF_PATH_CDEG < body.pitch_cdeg < _OFF_PATH_CDEG and \
+                not self.track.fits(now_ms, tof.range_mm, self.pace.speed_mm_s):
             # A few cm away and never seen coming: mud or a smudge on the window
-            # (its echo blends with the view), not an obstacle.
+            # (its echo blends with the view), not an obstacle. (Lying after a
+            # fall, it is the ground.)
             return ranging.NEAR_ZERO
         return kind
 
