@@ -1,6 +1,8 @@
 # InvenSense MPU6050 and MPU6886 (the MPU6886 keeps the MPU6050's register
-# layout): +-16 g, +-2000 deg/s, 200 Hz, ~94 Hz low-pass. drivers/imu.py has
-# what every chip shares.
+# layout): +-16 g, +-2000 deg/s, 200 Hz, ~94 Hz low-pass; at rest the gyro
+# in standby and 50 Hz. Before deep sleep (MPU6050 only: the MPU6886's
+# wake-on-motion registers differ) accelerometer-only cycles at 5 Hz with the
+# motion interrupt latched on INT. drivers/imu.py has what every chip shares.
 from micropython import const
 
 from rearguard.drivers.imu import Imu
@@ -10,14 +12,26 @@ _CONFIG = const(0x1A)
 _GYRO_CONFIG = const(0x1B)
 _ACCEL_CONFIG = const(0x1C)
 _ACCEL_CONFIG2 = const(0x1D)  # MPU6886 only
+_MOT_THR = const(0x1F)  # 2 mg per LSB
+_MOT_DUR = const(0x20)
+_INT_PIN_CFG = const(0x37)
 _INT_ENABLE = const(0x38)
 _INT_STATUS = const(0x3A)  # followed by ACCEL_XOUT_H at 0x3B: one burst
 _PWR_MGMT_1 = const(0x6B)
+_PWR_MGMT_2 = const(0x6C)
 _WHO_AM_I = const(0x75)
 _MPU6050_ID = const(0x68)
 _MPU6886_ID = const(0x19)
 _WAKE_PLL = const(0x01)  # SLEEP=0, clock from the X gyro PLL (more stable than the RC oscillator)
 _DIV_200HZ = const(4)  # 1 kHz internal rate / (1 + 4)
+_DIV_50HZ = const(19)
+_ALL_ON = const(0x00)  # PWR_MGMT_2: no axis in standby
+_GYRO_STANDBY = const(0x07)  # PWR_MGMT_2: STBY_XG/YG/ZG
+_WAKE_5HZ_NO_GYRO = const(0x47)  # PWR_MGMT_2: LP_WAKE_CTRL 5 Hz, gyro in standby
+_CYCLE = const(0x28)  # PWR_MGMT_1: CYCLE, temperature sensor off, internal oscillator
+_LATCHED_HIGH = const(0x20)  # INT_PIN_CFG: LATCH_INT_EN, active high, push-pull
+_MOTION = const(0x40)  # INT_ENABLE: MOT_EN
+_MOTION_40MG = const(20)  # a clip picked up or put on moves far more; one lying still does not
 _DLPF_94HZ = const(0x02)  # DLPF_CFG=2: ~94 Hz accel / 98 Hz gyro (MPU6050), 92 Hz (MPU6886)
 _GYRO_2000DPS = const(0x18)  # FS_SEL=3: 16.4 LSB per deg/s
 _ACCEL_16G = const(0x18)  # AFS_SEL=3: 2048 LSB per g
@@ -46,6 +60,22 @@ class Mpu6xxx(Imu):
         if mpu6886:
             self._write(_ACCEL_CONFIG2, _ACCEL2_DEFAULT)
         self._write(_INT_ENABLE, _DATA_RDY)
+        return True
+
+    def _set_rest(self, resting):
+        self._write(_PWR_MGMT_2, _GYRO_STANDBY if resting else _ALL_ON)
+        self._write(_SMPLRT_DIV, _DIV_50HZ if resting else _DIV_200HZ)
+
+    def _arm_wake(self):
+        if self.chip != "mpu6050":
+            return False
+        self._write(_INT_ENABLE, 0)
+        self._write(_MOT_THR, _MOTION_40MG)
+        self._write(_MOT_DUR, 1)
+        self._write(_INT_PIN_CFG, _LATCHED_HIGH)
+        self._write(_PWR_MGMT_2, _WAKE_5HZ_NO_GYRO)
+        self._write(_PWR_MGMT_1, _CYCLE)
+        self._write(_INT_ENABLE, _MOTION)
         return True
 
     def _decode(self, b):
