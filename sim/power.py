@@ -67,10 +67,12 @@ def days(capacity_mah, ma):
 
 
 class PowerModel:
-    def __init__(self, board, tick_ops=TICK_OPS):
-        """`tick_ops`: the firmware's operations per tick (counted over the run)."""
+    def __init__(self, board, tick_ops=TICK_OPS, us_per_op=US_PER_OP_240, wake_us=LIGHT_SLEEP_WAKE_US):
+        """`tick_ops`: the firmware's operations per tick (counted over the run);
+        `us_per_op`, `wake_us`: the estimates, for a sensitivity check."""
         self.board = board
-        self.tick_busy_us_240 = tick_ops * US_PER_OP_240
+        self.tick_busy_us_240 = tick_ops * us_per_op
+        self.wake_us = wake_us
         self.cpu = CPU_MA[board.CHIP]
         self.quiescent_ma = BOARD_QUIESCENT_MA[board.NAME]
         self.motor_part = "pwm%d" % board.MOTOR["pin"]
@@ -136,7 +138,7 @@ class PowerModel:
             from_light = min(busy, light_f)
             idle = ms - (busy - from_light)
             charge += busy * cpu["busy"][f] + idle * cpu["idle"][f] + (light_f - from_light) * cpu["light"]
-            charge += light_wakes * share * LIGHT_SLEEP_WAKE_US / 1000 * (cpu["idle"][f] - cpu["light"])
+            charge += light_wakes * share * self.wake_us / 1000 * (cpu["idle"][f] - cpu["light"])
         return charge
 
     # --- a run -------------------------------------------------------------------------------

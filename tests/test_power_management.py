@@ -226,3 +226,20 @@ def test_gauge_follows_the_cell_down_and_warns_near_empty(monkeypatch):
     assert len(low) == 1
     soc_at_warning = min(readings, key=lambda r: abs(r[0] - low[0]))[1]
     assert 3 <= soc_at_warning <= 15, soc_at_warning
+
+
+@pytest.mark.parametrize("board, wakes", [("xiao_esp32s3", True), ("m5stack_atoms3", False)])
+def test_other_boards_sleep_and_wake_on_motion_where_their_wiring_allows(board, wakes):
+    # Left alone from the start; the runner sets off at 200 s. The XIAO's
+    # LSM6DSOX wakes it; the AtomS3 has no pin that can (button on GPIO41, IMU
+    # interrupt not wired) and no USB sense: it stays up, and says nothing.
+    spec = {"name": "left_alone_" + board, "board": board, "duration_ms": 210_000,
+            "runner": {"speed": [[0, 0], [200_000, 0], [201_500, 2200]], "cadence_spm": 165}}
+    vb, apps, _out, _taken = run(spec)
+    if wakes:
+        assert _deep_sleeps(vb) > 15_000
+        assert [cause for _t, cause in vb.resets] == [machine.DEEPSLEEP_RESET]
+        assert 200_000 <= vb.resets[0][0] <= 201_500
+    else:
+        assert _deep_sleeps(vb) == 0 and vb.resets == []
+        assert apps[0].power.on_battery is False  # it cannot tell, so it does not light-sleep either

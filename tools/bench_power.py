@@ -8,6 +8,7 @@ sources in docs/power.md).
     # the same figures for an earlier firmware (docs/power.md's "before"):
     git archive 92a9e86 firmware | tar -x -C /tmp/before
     .venv/bin/python -m tools.bench_power --firmware /tmp/before/firmware
+    .venv/bin/python -m tools.bench_power --sensitivity   # the CPU estimates halved and doubled
 
 battery_hours_running_400mah: a 400 mAh cell over the default run and over the
 30-minute session (the lower of the two; the 30-minute one is skipped with
@@ -120,11 +121,13 @@ def tick_ops(samples, start_ms=0, end_ms=None):
 
 
 def run_average_ma(name):
+    """(mA, {part: mA}, operations per tick) of a shipped scenario."""
     spec = scenario.load(os.path.join(scenario.SCENARIO_DIR, name))
     taken, vb, samples = run_measured(spec)
-    model = power.PowerModel(vb.config, tick_ops(samples))
+    ops = tick_ops(samples)
+    model = power.PowerModel(vb.config, ops)
     span = taken["end"]
-    return model.average_ma(span), model.breakdown_ma(span)
+    return model.average_ma(span), model.breakdown_ma(span), ops
 
 
 def day_states():
@@ -134,9 +137,10 @@ def day_states():
     taken, vb, samples = run_measured(spec, marks)
     out = {}
     for state, (start, end) in WINDOWS.items():
-        model = power.PowerModel(vb.config, tick_ops(samples, start, end))
+        ops = tick_ops(samples, start, end)
+        model = power.PowerModel(vb.config, ops)
         span = power.window(taken[start], taken[end])
-        out[state] = (model.average_ma(span), model.breakdown_ma(span))
+        out[state] = (model.average_ma(span), model.breakdown_ma(span), ops)
     return out
 
 
@@ -145,17 +149,17 @@ def figures(table=None):
     result = {}
     hours = []
     for name in runs:
-        ma, parts = run_average_ma(name)
+        ma, parts, ops = run_average_ma(name)
         key = name[:-len(".json")]
         result["power_%s_ma" % key] = round(ma, 2)
         hours.append(power.hours(CELL_MAH, ma))
         if table is not None:
-            table.append((key, ma, parts))
+            table.append((key, ma, parts, ops))
     result["battery_hours_running_400mah"] = round(min(hours), 1)
-    for state, (ma, parts) in day_states().items():
+    for state, (ma, parts, ops) in day_states().items():
         result["power_%s_ma" % state] = round(ma, 3)
         if table is not None:
-            table.append((state, ma, parts))
+            table.append((state, ma, parts, ops))
     result["battery_days_standby_400mah"] = round(power.days(CELL_MAH, result["power_drawer_ma"]), 1)
     return result
 
@@ -174,17 +178,38 @@ def firmware_tree(path):
         loader.FIRMWARE, loader.FIRMWARE_LIB = saved
 
 
+def sensitivity():
+    """The running figures again with the model's two CPU estimates halved and
+    doubled: (scenario, us per operation, wake ms, mA, hours)."""
+    rows = []
+    for name in RUNS:
+        spec = scenario.load(os.path.join(scenario.SCENARIO_DIR, name))
+        taken, vb, samples = run_measured(spec)
+        for us_per_op in (0.25, 0.5, 1.0):
+            for wake_us in (250, 500, 1000):
+                model = power.PowerModel(vb.config, tick_ops(samples), us_per_op, wake_us)
+                ma = model.average_ma(taken["end"])
+                rows.append((name[:-len(".json")], us_per_op, wake_us / 1000, ma, power.hours(CELL_MAH, ma)))
+    return rows
+
+
 def main(argv):
+    if argv[:1] == ["--sensitivity"]:
+        for row in sensitivity():
+            print("%-14s %5.2f us/op  wake %4.2f ms  %7.2f mA  %5.1f h" % row)
+        return 0
     table = []
     if argv[:1] == ["--firmware"]:
         with firmware_tree(os.path.abspath(argv[1])):
             result = figures(table)
     else:
         result = figures(table)
-    for name, ma, parts in table:
+    for name, ma, parts, ops in table:
         detail = ", ".join("%s %.3f" % (p, v) for p, v in sorted(parts.items(), key=lambda kv: -kv[1]))
-        print("%-14s %8.3f mA  %7.1f h  (%s)" % (name, ma, power.hours(CELL_MAH, ma), detail))
+        print("%-14s %8.3f mA  %7.1f h  %5.0f ops/tick  (%s)" % (
+            name, ma, power.hours(CELL_MAH, ma), ops, detail))
     print(json.dumps(result, sort_keys=True))
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 #     hw.tof.poll(now_ms); hw.imu.read(now_ms); hw.motor.set(80)
 import binascii
 
-from rearguard.drivers.board_io import Battery, Cpu, Led, Motor
+from rearguard.drivers.board_io import Battery, Led, Motor
 from rearguard.drivers.button import Button
 from rearguard.drivers.imu import open_imu
 from rearguard.drivers.tof import RangeSensor
@@ -14,9 +14,9 @@ from rearguard.drivers.tof import RangeSensor
 
 class Hardware:
     """The parts: motor, tof, imu, button, battery, led (None on boards
-    without one), rtc, cpu, vbus (the USB power sense pin, None if not
-    wired); the clip's identity: board_name, uid; and what deep sleep needs:
-    board (the config), machine."""
+    without one), rtc, vbus (the USB power sense pin, None if not wired);
+    the clip's identity: board_name, uid; and for power management and deep
+    sleep: board (the config), machine (its freq, lightsleep, deepsleep)."""
 
     def __init__(self, board, machine, now_ms):
         self.board = board
@@ -24,7 +24,6 @@ class Hardware:
         self.board_name = board.NAME
         self.uid = binascii.hexlify(machine.unique_id()).decode()
         self.rtc = machine.RTC()
-        self.cpu = Cpu(machine)
         self.buses = {}
         Pin = machine.Pin
         # The motor first: whatever else fails, the clip must be able to buzz.

@@ -53,6 +53,7 @@ class PowerWatch:
         self.can_sleep = True  # False once the board proved it has no wake source
         self.busy_us = 0  # the busiest tick of this second ...
         self.tick_us = 0  # ... and of the last one (reported to the host)
+        self.mhz = hw.machine.freq() // 1000000
         self._checked = False
         self._checked_ms = 0
         self._stirred_ms = 0
@@ -77,12 +78,6 @@ class PowerWatch:
         hw.tof.pace(0 if session.active else obstacle.visibility.imp_ms)
         self.light_ok = self.on_battery and hw.motor.steady
         self.sleep_due = self.on_battery and self.can_sleep and idle_ms >= _SLEEP_AFTER_MS
-
-    def usb(self):
-        """1 on USB power, 0 on battery, -1 where the board cannot tell."""
-        if self.hw.vbus is None:
-            return -1
-        return 0 if self.on_battery else 1
 
     # --- battery and storage (every 10 s) ------------------------------------------
     def _check_battery(self, now_ms, low_storage):
@@ -116,15 +111,19 @@ class PowerWatch:
         `serving`: a host is being served."""
         if busy_us > self.busy_us:
             self.busy_us = busy_us
-        cpu = self.hw.cpu
-        if busy_us * 100 > _TICK_US * _LATE_PCT and cpu.mhz < _FAST_MHZ:
-            cpu.set_mhz(_FAST_MHZ)  # a tick near its limit: no waiting for the second
+        if busy_us * 100 > _TICK_US * _LATE_PCT and self.mhz < _FAST_MHZ:
+            self._set_mhz(_FAST_MHZ)  # a tick near its limit: no waiting for the second
         if ticks_diff(now_ms, self._chosen_ms) < _CHOOSE_EVERY_MS:
             return
         self._chosen_ms = now_ms
         self.tick_us = self.busy_us
-        cpu.set_mhz(self._mhz_for(self.busy_us * cpu.mhz, serving))
+        self._set_mhz(self._mhz_for(self.busy_us * self.mhz, serving))
         self.busy_us = 0
+
+    def _set_mhz(self, mhz):
+        if mhz != self.mhz:
+            self.hw.machine.freq(mhz * 1000000)
+            self.mhz = mhz
 
     def _mhz_for(self, work, serving):
         # work: the busiest tick in us x MHz (what it would take at 1 MHz)
@@ -139,6 +138,6 @@ class PowerWatch:
     def rest(self, wait_ms):
         """Until the next tick: light sleep where it is allowed, else idle."""
         if self.light_ok and wait_ms >= _LIGHT_MIN_MS:
-            self.hw.cpu.light_sleep(wait_ms)
+            self.hw.machine.lightsleep(wait_ms)
         else:
             sleep_ms(wait_ms)

@@ -9,6 +9,8 @@
 #     sleep.enter(app, now_ms)      # returns only if nothing could wake the board
 import esp32
 
+from rearguard.drivers import imu_wake
+
 
 def enter(app, now_ms):
     """Sleep until the button or motion; False (and the IMU as it was) if the
@@ -16,7 +18,7 @@ def enter(app, now_ms):
     hw = app.hw
     app.shutdown(now_ms)  # motor off first, then the session closed and saved
     if not _arm(hw):
-        hw.imu.restart(now_ms)
+        hw.imu.ok = False  # perhaps left in its wake mode: the driver sets it up again
         return False
     hw.tof.standby()
     if hw.led is not None:
@@ -38,7 +40,7 @@ def _arm(hw):
     except ValueError:  # not an RTC GPIO
         pass
     irq = board.IMU.get("int")
-    if irq is not None and hw.imu.arm_wake():
+    if irq is not None and imu_wake.arm(hw.imu):
         try:
             esp32.wake_on_ext1((Pin(irq, Pin.IN),), esp32.WAKEUP_ANY_HIGH)
             armed = True

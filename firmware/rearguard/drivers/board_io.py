@@ -1,12 +1,11 @@
 # The board's simple parts: the vibration motor on a PWM pin, the status LED,
-# the LiPo's voltage through a resistor divider on an ADC pin, and the CPU's
-# clock and light sleep. hw.py makes the machine objects from the board
-# config; these classes only know duty, polarity, scale and frequency.
+# and the LiPo's voltage through a resistor divider on an ADC pin. hw.py makes
+# the machine objects from the board config; these classes only know duty,
+# polarity and scale.
 #
 #     motor = Motor(machine.PWM(Pin(27), freq=200, duty_u16=0), active_high=True)
 #     motor.set(80); motor.off(); motor.steady      # steady: fully on or off
 #     Battery(machine.ADC(Pin(35), atten=machine.ADC.ATTN_11DB), (2, 1)).read_mv()
-#     cpu = Cpu(machine); cpu.set_mhz(80); cpu.light_sleep(7)
 from micropython import const
 
 _FULL_DUTY = const(65535)
@@ -49,18 +48,3 @@ class Battery:
     def read_mv(self):
         return self.adc.read_uv() * self.num // self.den // 1000
 
-
-class Cpu:
-    """machine.freq and machine.lightsleep, remembering the frequency."""
-
-    def __init__(self, machine):
-        self.machine = machine
-        self.mhz = machine.freq() // 1000000
-
-    def set_mhz(self, mhz):
-        if mhz != self.mhz:
-            self.machine.freq(mhz * 1000000)
-            self.mhz = mhz
-
-    def light_sleep(self, ms):
-        self.machine.lightsleep(ms)

@@ -8,13 +8,12 @@
 #     if imu.read(time.ticks_ms()):      # True when a new sample arrived
 #         imu.ax, imu.az, imu.gy          # ints, device frame
 #     imu.rest(True)                      # idle: accelerometer only, 50 Hz (gyro reads 0)
-#     imu.arm_wake()                      # before deep sleep: motion pulls the INT pin
 #
 # Power follows activity (rearguard/power.py decides): at rest, with nobody
 # running and no session, the gyro is off and the accelerometer samples at
 # 50 Hz (steps are found as at 200 Hz); the first steps bring the full rate
-# back before balance is judged. Before deep sleep the chip is left sampling
-# slowly on its own, its wake-on-motion interrupt on the board's IMU["int"].
+# back before balance is judged. Before deep sleep drivers/imu_wake.py leaves
+# the chip watching for motion on its own.
 #
 # Full scale is chosen for running: a waist accelerometer sees 4-5 g in every
 # jogging step and more on a fall, and the trunk turns faster than 1000 deg/s
@@ -93,11 +92,6 @@ class Imu:
     def _set_rest(self, resting):
         """Write the full-rate (False) or resting (True) mode's registers."""
 
-    def _arm_wake(self):
-        """Write the deep-sleep mode: slow accelerometer cycles, motion on INT.
-        False where the chip's driver has none."""
-        return False
-
     # --- power ------------------------------------------------------------------------
     def rest(self, resting):
         """Gyro off and 50 Hz (True), or the full rate (False). Never raises."""
@@ -108,17 +102,6 @@ class Imu:
             self.resting = resting
         except OSError:
             self.errors += 1  # the next read finds the bus problem and recovers
-
-    def restart(self, now_ms):
-        """Configure the chip again (after arm_wake, when the board did not sleep)."""
-        self._start(now_ms)
-
-    def arm_wake(self):
-        """Leave the chip watching for motion while the CPU sleeps: True if it does."""
-        try:
-            return self.ok and self._arm_wake()
-        except OSError:
-            return False
 
     # --- shared by every chip ------------------------------------------------------
     def _write(self, reg, value):

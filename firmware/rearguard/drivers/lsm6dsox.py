@@ -1,7 +1,7 @@
 # ST LSM6DSOX (datasheet DS13013): +-16 g, +-2000 deg/s, 208 Hz, block data
-# update; at rest the gyro off and the accelerometer at 52 Hz. Before deep
-# sleep: accelerometer only, 12.5 Hz low-power, +-2 g, the wake-up interrupt
-# latched on INT1. drivers/imu.py has what every chip shares.
+# update; at rest the gyro off and the accelerometer at 52 Hz. drivers/imu.py
+# has what every chip shares, and drivers/imu_wake.py the wake-on-motion
+# set-up for deep sleep (undone here by _set_rest).
 from micropython import const
 
 from rearguard.drivers.imu import Imu
@@ -12,22 +12,12 @@ _CTRL1_XL = const(0x10)
 _CTRL2_G = const(0x11)
 _CTRL3_C = const(0x12)
 _CTRL6_C = const(0x15)
-_TAP_CFG0 = const(0x56)
 _TAP_CFG2 = const(0x58)
-_WAKE_UP_THS = const(0x5B)
-_WAKE_UP_DUR = const(0x5C)
-_MD1_CFG = const(0x5E)
 _STATUS = const(0x1E)  # then 0x1F, OUT_TEMP 0x20-21, gyro 0x22-27, accel 0x28-2D: one burst
 _XL_208HZ_16G = const(0x54)  # ODR_XL=0101 (208 Hz), FS_XL=01 (+-16 g, 0.488 mg/LSB)
 _G_208HZ_2000DPS = const(0x5C)  # ODR_G=0101 (208 Hz), FS_G=11 (+-2000 dps, 70 mdps/LSB)
 _BDU_IF_INC = const(0x44)  # block data update, register auto-increment
 _XL_52HZ_16G = const(0x34)
-_XL_12HZ_2G = const(0x10)  # 12.5 Hz, +-2 g: a wake-up threshold step is 2 g / 64 = 31 mg
-_XL_LOW_POWER = const(0x10)  # CTRL6_C: XL_HM_MODE, high-performance off
-_WAKE_62MG = const(2)
-_LATCHED = const(0x01)  # TAP_CFG0: LIR
-_INT1_WAKE_UP = const(0x20)  # MD1_CFG: INT1_WU
-_INTERRUPTS_ON = const(0x80)  # TAP_CFG2
 _XLDA = const(0x01)
 
 
@@ -53,17 +43,6 @@ class Lsm6dsox(Imu):
         self._write(_CTRL2_G, 0 if resting else _G_208HZ_2000DPS)
         self._write(_CTRL1_XL, _XL_52HZ_16G if resting else _XL_208HZ_16G)
         self._write(_TAP_CFG2, 0)  # and the wake-up interrupt off
-
-    def _arm_wake(self):
-        self._write(_CTRL2_G, 0)
-        self._write(_CTRL1_XL, _XL_12HZ_2G)
-        self._write(_CTRL6_C, _XL_LOW_POWER)
-        self._write(_WAKE_UP_DUR, 0)
-        self._write(_WAKE_UP_THS, _WAKE_62MG)
-        self._write(_TAP_CFG0, _LATCHED)
-        self._write(_MD1_CFG, _INT1_WAKE_UP)
-        self._write(_TAP_CFG2, _INTERRUPTS_ON)
-        return True
 
     def _decode(self, b):
         if not b[0] & _XLDA:

@@ -1,8 +1,7 @@
 # InvenSense MPU6050 and MPU6886 (the MPU6886 keeps the MPU6050's register
 # layout): +-16 g, +-2000 deg/s, 200 Hz, ~94 Hz low-pass; at rest the gyro
-# in standby and 50 Hz. Before deep sleep (MPU6050 only: the MPU6886's
-# wake-on-motion registers differ) accelerometer-only cycles at 5 Hz with the
-# motion interrupt latched on INT. drivers/imu.py has what every chip shares.
+# in standby and 50 Hz. drivers/imu.py has what every chip shares, and
+# drivers/imu_wake.py the wake-on-motion set-up for deep sleep.
 from micropython import const
 
 from rearguard.drivers.imu import Imu
@@ -12,9 +11,6 @@ _CONFIG = const(0x1A)
 _GYRO_CONFIG = const(0x1B)
 _ACCEL_CONFIG = const(0x1C)
 _ACCEL_CONFIG2 = const(0x1D)  # MPU6886 only
-_MOT_THR = const(0x1F)  # 2 mg per LSB
-_MOT_DUR = const(0x20)
-_INT_PIN_CFG = const(0x37)
 _INT_ENABLE = const(0x38)
 _INT_STATUS = const(0x3A)  # followed by ACCEL_XOUT_H at 0x3B: one burst
 _PWR_MGMT_1 = const(0x6B)
@@ -27,11 +23,6 @@ _DIV_200HZ = const(4)  # 1 kHz internal rate / (1 + 4)
 _DIV_50HZ = const(19)
 _ALL_ON = const(0x00)  # PWR_MGMT_2: no axis in standby
 _GYRO_STANDBY = const(0x07)  # PWR_MGMT_2: STBY_XG/YG/ZG
-_WAKE_5HZ_NO_GYRO = const(0x47)  # PWR_MGMT_2: LP_WAKE_CTRL 5 Hz, gyro in standby
-_CYCLE = const(0x28)  # PWR_MGMT_1: CYCLE, temperature sensor off, internal oscillator
-_LATCHED_HIGH = const(0x20)  # INT_PIN_CFG: LATCH_INT_EN, active high, push-pull
-_MOTION = const(0x40)  # INT_ENABLE: MOT_EN
-_MOTION_40MG = const(20)  # a clip picked up or put on moves far more; one lying still does not
 _DLPF_94HZ = const(0x02)  # DLPF_CFG=2: ~94 Hz accel / 98 Hz gyro (MPU6050), 92 Hz (MPU6886)
 _GYRO_2000DPS = const(0x18)  # FS_SEL=3: 16.4 LSB per deg/s
 _ACCEL_16G = const(0x18)  # AFS_SEL=3: 2048 LSB per g
@@ -65,18 +56,6 @@ class Mpu6xxx(Imu):
     def _set_rest(self, resting):
         self._write(_PWR_MGMT_2, _GYRO_STANDBY if resting else _ALL_ON)
         self._write(_SMPLRT_DIV, _DIV_50HZ if resting else _DIV_200HZ)
-
-    def _arm_wake(self):
-        if self.chip != "mpu6050":
-            return False
-        self._write(_INT_ENABLE, 0)
-        self._write(_MOT_THR, _MOTION_40MG)
-        self._write(_MOT_DUR, 1)
-        self._write(_INT_PIN_CFG, _LATCHED_HIGH)
-        self._write(_PWR_MGMT_2, _WAKE_5HZ_NO_GYRO)
-        self._write(_PWR_MGMT_1, _CYCLE)
-        self._write(_INT_ENABLE, _MOTION)
-        return True
 
     def _decode(self, b):
         if not b[0] & _DATA_RDY:

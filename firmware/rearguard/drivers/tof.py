@@ -174,7 +174,9 @@ class RangeSensor:
             # count is photon noise: one repeat of a large one is proof enough.
             self._same += 1
             ambient = (block[_OFS_AMBIENT] << 8) | block[_OFS_AMBIENT + 1]
-            if self._same >= _FROZEN_SAMPLES or ambient >= _NOISY_AMBIENT:
+            # Paced (10 Hz), a second repeat would come too late: the recovery
+            # must end within the blind limit (sensing/obstacle.py), as it does unpaced.
+            if self._same >= _FROZEN_SAMPLES or ambient >= _NOISY_AMBIENT or self.imp_ms:
                 self._fault(now_ms, "readings frozen")
             return False
         self._same = 0

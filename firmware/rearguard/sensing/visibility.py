@@ -85,6 +85,7 @@ class Visibility:
         self._too_fast_pending = False
         self.imp_ms = 0  # inter-measurement period wanted: 0 = back to back
         self._moved_ms = 0  # the last time the runner (or a target) moved
+        self._started = False
 
     def sample(self, now_ms, ambient_kcps, spads, active_mode, active_budget_ms):
         """One ToF sample's ambient light; updates effective range and wanted mode."""
@@ -132,8 +133,9 @@ class Visibility:
     def update_speed(self, now_ms, speed_mm_s):
         """Too fast while the stopping distance exceeds what the sensor can see;
         and how often it must range: paced while nobody moves."""
-        if speed_mm_s > 0:
-            self._moved_ms = now_ms
+        if speed_mm_s > 0 or not self._started:
+            self._started = True
+            self._moved_ms = now_ms  # stillness is timed from the first call
         self.imp_ms = _STILL_IMP_MS if ticks_diff(now_ms, self._moved_ms) >= _STILL_MS else 0
         need = self.stopping_mm(speed_mm_s)
         self.needed_mm = need
