@@ -243,3 +243,15 @@ def test_other_boards_sleep_and_wake_on_motion_where_their_wiring_allows(board, 
     else:
         assert _deep_sleeps(vb) == 0 and vb.resets == []
         assert apps[0].power.on_battery is False  # it cannot tell, so it does not light-sleep either
+
+
+def test_no_deep_sleep_while_runs_wait_in_ram_for_a_host():
+    # A full flash keeps finished runs in RAM until they are pulled: deep
+    # sleep would lose them, so the clip stays up (its LED lit).
+    vb = VirtualBoard("esp32_devkitc")
+
+    def full_flash(app):
+        app.session.low_storage = True
+
+    vb.run(until_ms=200_000, on_boot=full_flash)
+    assert _deep_sleeps(vb) == 0 and vb.resets == []

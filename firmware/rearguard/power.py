@@ -11,7 +11,8 @@
 # - the range sensor's pace (sensing/visibility.py asks for it, standing
 #   still; not in a session) and the IMU's rate: gyro off and 50 Hz after
 #   30 s with nobody moving and no session;
-# - deep sleep after 3 minutes of that on battery (rearguard/sleep.py).
+# - deep sleep after 3 minutes of that on battery, unless runs wait in RAM
+#   for a host (a full flash) (rearguard/sleep.py).
 #
 #     watch = PowerWatch(hw, events, arbiter)
 #     watch.update(now_ms, session, body, obstacle)   # every tick
@@ -77,7 +78,9 @@ class PowerWatch:
         # runner may set off at any moment.
         hw.tof.pace(0 if session.active else obstacle.visibility.imp_ms)
         self.light_ok = self.on_battery and hw.motor.steady
-        self.sleep_due = self.on_battery and self.can_sleep and idle_ms >= _SLEEP_AFTER_MS
+        # Never with runs held in RAM only (a full flash): deep sleep would lose them.
+        self.sleep_due = (self.on_battery and self.can_sleep and not session.low_storage
+                          and idle_ms >= _SLEEP_AFTER_MS)
 
     # --- battery and storage (every 10 s) ------------------------------------------
     def _check_battery(self, now_ms, low_storage):

@@ -13,8 +13,8 @@ from rearguard.drivers import imu_wake
 
 
 def enter(app, now_ms):
-    """Sleep until the button or motion; False (and the IMU as it was) if the
-    board has no pin that can wake it (not an RTC GPIO, or not wired)."""
+    """Sleep until the button or motion; False (the IMU then set up again) if
+    the board has no pin that can wake it (not an RTC GPIO, or not wired)."""
     hw = app.hw
     app.shutdown(now_ms)  # motor off first, then the session closed and saved
     if not _arm(hw):
