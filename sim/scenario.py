@@ -12,7 +12,7 @@ import math
 import os
 import sys
 
-from sim import loader
+from sim import loader, power
 from sim.board import VirtualBoard
 from sim.chips.battery import Battery
 from sim.chips.imu import make_imu
@@ -22,8 +22,6 @@ from sim.vboard.chips import RAW_VALID
 from sim.world import AMBIENT_PRESETS, World
 
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
-BASE_LOAD_MA = 95  # ESP32 at 240 MHz without radio, ToF ranging, IMU
-MOTOR_MA = 80  # coin motor at full duty
 FALSE_ALERT_MARGIN_MM = 1500  # + 2 s of closing: see docs/scenarios.md
 FALSE_ALERT_LOOKAHEAD_MS = 2000
 
@@ -322,19 +320,6 @@ def wire_xshut(vb, tof, pin):
     vb.pin_listeners.append(written)
 
 
-def motor_load(vb):
-    pin = vb.config.MOTOR["pin"]
-
-    def load_ma(_t_ms):
-        duty = 0
-        for _t, p, d in reversed(vb.pwm_log):
-            if p == pin:
-                duty = d
-                break
-        return BASE_LOAD_MA + MOTOR_MA * duty / 65535
-    return load_ma
-
-
 def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_ms=0, flash=None):
     """A VirtualBoard with the VL53L1X, the board's IMU, battery and button wired;
     `flash` (sim.flash.VirtualFlash) holds sessions across runs, else a fresh one."""
@@ -352,7 +337,7 @@ def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_
     vb.attach_i2c(cfg.IMU["bus"], cfg.IMU["addr"], imu)
     bat = spec.get("battery", {})
     cell = Battery(bat.get("capacity_mah", 400), bat.get("soc_pct", 90),
-                   cfg.BATTERY["divider"], motor_load(vb))
+                   cfg.BATTERY["divider"], *power.board_load(vb))  # the power model's load
     vb.adc_sources[cfg.BATTERY["pin"]] = cell.adc_uv
     presses = spec.get("button", [])
     if presses:

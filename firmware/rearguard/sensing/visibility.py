@@ -6,6 +6,7 @@
 #     tof.configure(vis.mode, vis.budget_ms)              # mode chosen with hysteresis
 #     vis.effective_range_mm
 #     vis.stopping_mm(speed_mm_s)                         # v*(latency+reaction) + v^2/2a
+#     tof.pace(vis.imp_ms)                                # 0: back to back (rearguard/power.py)
 #
 # The range model is docs/design.md's table (88% white target, 100 ms budget: long
 # 3.6 m dark / 0.73 m in strong sun of 200 kcps per SPAD, short ~1.36 m in
@@ -21,6 +22,12 @@ from rearguard.drivers.tof import LONG, SHORT
 # Budgets used: the longest that keeps updates frequent enough for TTC.
 _LONG_BUDGET_MS = const(50)
 _SHORT_BUDGET_MS = const(50)
+# Standing still (nothing closing either) for 3 s, not just a turn at the end
+# of a lap, ten ranges a second are enough, at half the sensor's current;
+# below the driver's 200 ms stall limit, and the first step or a closing
+# target brings back-to-back ranging at once (docs/power.md).
+_STILL_IMP_MS = const(100)
+_STILL_MS = const(3000)
 
 _LONG_DARK_MM = const(3600)
 _SHORT_DARK_MM = const(1360)
@@ -76,6 +83,9 @@ class Visibility:
         self.needed_mm = 0
         self._too_fast_since_ms = 0
         self._too_fast_pending = False
+        self.imp_ms = 0  # inter-measurement period wanted: 0 = back to back
+        self._moved_ms = 0  # the last time the runner (or a target) moved
+        self._started = False
 
     def sample(self, now_ms, ambient_kcps, spads, active_mode, active_budget_ms):
         """One ToF sample's ambient light; updates effective range and wanted mode."""
@@ -121,7 +131,12 @@ class Visibility:
         return v * (p.latency_ms + p.reaction_ms) // 1000 + v * v // (2 * p.braking_mm_s2)
 
     def update_speed(self, now_ms, speed_mm_s):
-        """Too fast while the stopping distance exceeds what the sensor can see."""
+        """Too fast while the stopping distance exceeds what the sensor can see;
+        and how often it must range: paced while nobody moves."""
+        if speed_mm_s > 0 or not self._started:
+            self._started = True
+            self._moved_ms = now_ms  # stillness is timed from the first call
+        self.imp_ms = _STILL_IMP_MS if ticks_diff(now_ms, self._moved_ms) >= _STILL_MS else 0
         need = self.stopping_mm(speed_mm_s)
         self.needed_mm = need
         eff = self.effective_range_mm
