@@ -12,7 +12,7 @@ I2C = {
 TOF = {"bus": 1, "addr": 0x29, "xshut": 6, "irq": 5}
 
 # Screen (chip +z) looks backward, chip -x to the right, chip -y up.
-IMU = {"bus": 0, "chip": "mpu6886", "addr": 0x68, "axes": "+z-x-y"}
+IMU = {"bus": 0, "chip": "mpu6886", "addr": 0x68, "axes": "+z-x-y", "int": None}  # INT not wired
 
 MOTOR = {"pin": 7, "freq": 200, "active_high": True}
 
@@ -21,3 +21,8 @@ BUTTON = {"pin": 41, "pull_up": True, "active_low": True}  # the screen button
 BATTERY = {"pin": 8, "divider": (2, 1)}
 
 LED = None  # the AtomS3 has a screen, no status LED
+
+# No pin left for a USB sense divider: the firmware cannot tell USB from the
+# battery, so it never light- or deep-sleeps (docs/power.md); nor can its
+# button (GPIO41, not an RTC GPIO) wake it.
+VBUS = None

@@ -25,7 +25,7 @@ import sys
 from host_tools import db as dbm
 from host_tools import export, ports, profile_help
 from host_tools.link import DeviceError, DeviceLink, LinkError
-from host_tools.pull import pull
+from host_tools.pull import battery_text, pull
 from rearguard import profile as athlete
 from rearguard import protocol
 
@@ -146,6 +146,7 @@ def _pull_summary(report, clip):
     print("clip %s%s (%s, firmware %s, battery %s mV): %d new session(s), %d already here, %d acknowledged"
           % (info["uid"], " (%s)" % clip["name"] if clip["name"] else "", info["board"], info["fw"],
              info.get("bat_mv", "?"), len(report.new), len(report.already), report.acked))
+    print(battery_text(info))
     if report.dated:
         print("%d run(s) recorded before the clock was set, dated from the clip's uptime" % report.dated)
     for session_id, reason in report.bad:

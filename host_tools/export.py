@@ -15,6 +15,7 @@ import io
 import json
 
 from host_tools import track
+from host_tools.pull import battery_used_text
 from rearguard import sessionfile
 
 FLAG_WORDS = ((sessionfile.FLAG_RECOVERED, "recovered"), (sessionfile.FLAG_CLOCK_KNOWN, "clock_known"),
@@ -153,7 +154,7 @@ def describe(r, events, samples):
         "  balance    %d stumble(s), %d fall(s)" % (r["stumbles"], r["falls"]),
         "  sensor     blind %s, too fast %s, valid range %.1f%% of the time" % (
             duration_text(r["blind_ms"]), duration_text(r["too_fast_ms"]), r["valid_range_pm"] / 10),
-        "  battery    %d -> %d mV" % (r["battery_start_mv"], r["battery_end_mv"]),
+        "  battery    %s" % battery_used_text(r["battery_start_mv"], r["battery_end_mv"]),
     ]
     lines += highlights(samples)
     lines.append("  events     %d%s" % (len(events), " (%d more not kept)" % r["events_dropped"]

@@ -16,9 +16,13 @@ acknowledged unless it is committed in the database first.
 
 import time
 
-from host_tools import track
+from host_tools import names, track  # noqa: F401  (names: the `micropython` rearguard.gauge imports)
 from host_tools.link import MAX_SESSION_BYTES, LinkError
-from rearguard import sessionfile
+from rearguard import gauge, sessionfile
+
+# Hours of running a full 400 mAh cell gives the clip, from the power model's
+# 30-minute session (docs/power.md; `make bench`: power_long_session_ma).
+FULL_CHARGE_RUNNING_H = 9.4
 
 
 class PullReport:
@@ -117,3 +121,26 @@ def _verify(blob, entry):
     if summary["session_id"] != entry.session_id:
         return "file holds session %d, listed as %d" % (summary["session_id"], entry.session_id)
     return None
+
+
+def battery_text(info):
+    """The clip's battery as the handshake reports it, for a person: percent
+    and the running hours it is good for."""
+    pct = int(info.get("bat_pct", -1))
+    usb = info.get("usb") == "1"
+    if pct < 0:
+        mv = int(info.get("bat_mv", 0))
+        if usb or mv < 2000:
+            return "battery: on USB power, its charge is known once it has run on battery"
+        pct = gauge.percent(mv)  # an older firmware: the voltage under load
+    text = "battery %d%%, about %.1f h of running left" % (pct, FULL_CHARGE_RUNNING_H * pct / 100)
+    return text + (" (when last on battery; charging now)" if usb else "")
+
+
+def battery_used_text(start_mv, end_mv):
+    """A session's battery readings, and the charge it used."""
+    text = "%d -> %d mV" % (start_mv, end_mv)
+    if start_mv < 2000 or end_mv < 2000:
+        return text + " (on USB power)"
+    start, end = gauge.percent(start_mv), gauge.percent(end_mv)
+    return text + " (%d%% -> %d%%, %d%% used)" % (start, end, max(0, start - end))

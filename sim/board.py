@@ -70,9 +70,12 @@ class WiredBus(machine.I2CBus):
 
 class VirtualBoard(machine.Board):
     """The CPython runtime's glue for the shared machine API (sim/machine.py):
-    the virtual clock, logs of what the firmware drove, resets."""
+    the virtual clock, logs of what the firmware drove, resets, deep sleep.
+    `usb_powered`: a USB cable (and host) on the clip's port; the board's
+    VBUS sense pin reads it."""
 
     MAX_REBOOTS = 20
+    DEEP_SLEEP_STEP_MS = 50  # how often a sleeping board looks at its wake pins
 
     def __init__(self, board_name="esp32_devkitc", start_ms=0, unique_id=b"\x24\x0a\xc4\x5a\x10\x01",
                  flash=None):
@@ -103,9 +106,23 @@ class VirtualBoard(machine.Board):
         self._end_at_ms = None
         self.timers = {}  # id -> [next_us, period_us, mode, callback, timer]
         self.clock.add_listener(self._on_time)
+        self.usb_powered = False
+        if getattr(self.config, "VBUS", None) is not None:
+            self.pin_inputs[self.config.VBUS] = lambda _t_ms: 1 if self.usb_powered else 0
+
+    def now_ms(self):
+        return self.clock.ms
 
     def new_bus(self, bus_id):
         return WiredBus(self, bus_id)
+
+    def attach_i2c(self, bus_id, addr, chip):
+        """A chip on a bus; the board's IMU also drives its interrupt pin
+        (IMU["int"]), which can wake the board from deep sleep."""
+        machine.Board.attach_i2c(self, bus_id, addr, chip)
+        imu = self.config.IMU
+        if imu.get("int") is not None and (bus_id, addr) == (imu["bus"], imu["addr"]):
+            self.pin_inputs[imu["int"]] = lambda _t_ms: chip.int_level()
 
     # --- pins, PWM, ADC -----------------------------------------------------
     def check_pin(self, pin, output=False):
@@ -126,12 +143,15 @@ class VirtualBoard(machine.Board):
         for fn in self.pin_listeners:
             fn(pin, level)
 
-    def release_pins(self):
-        """What a reset does: every pin an input again; the outputs are let go."""
-        mode = self.pins.mode
-        driven = [p for p in range(len(mode)) if mode[p] in (machine.Pin.OUT, machine.Pin.OPEN_DRAIN)]
-        self.pins.release()
+    def release_pins(self, keep_held=False):
+        """What a reset does: every pin an input again; the outputs are let go
+        (deep sleep keeps the pins held with Pin(..., hold=True))."""
+        pins = self.pins
+        driven = [p for p in range(len(pins.mode)) if pins.mode[p] in (machine.Pin.OUT, machine.Pin.OPEN_DRAIN)
+                  and not (keep_held and pins.held[p])]
+        pins.release(keep_held)
         for pin in driven:
+            self.ledger.set("gpio%d" % pin, -1)  # not driven (the power model's LED is off)
             for fn in self.pin_listeners:
                 fn(pin, None)
 
@@ -165,6 +185,32 @@ class VirtualBoard(machine.Board):
     # --- the CPU: sleeps and resets ------------------------------------------
     def sleep_ms(self, ms):
         self.clock.sleep_ms(ms)
+
+    def set_wake(self, ext1, pins, level):
+        for pin in pins:
+            reason = esp32_pins.check_pin(self.chip, pin, wake=True)
+            if reason:
+                raise ValueError("invalid pin: " + reason)
+        machine.Board.set_wake(self, ext1, pins, level)
+
+    def sleep_until_wake(self, ms):
+        """Deep sleep: the digital pins and the PWM let go (held pins stay),
+        the clock runs on until a wake pin is at its level or `ms` pass."""
+        self.release_pins(keep_held=True)
+        self._release_pwm()
+        self._wdt_timeout_ms = None  # the watchdog is off with the CPU
+        self.timers.clear()
+        end_us = self.clock.us + ms * 1000 if ms else None
+        while not self.woken():
+            if end_us is not None and self.clock.us >= end_us:
+                break
+            self.clock.sleep_ms(self.DEEP_SLEEP_STEP_MS)
+
+    def _release_pwm(self):
+        pin = self.config.MOTOR["pin"]
+        if self.ledger.state.get("pwm%d" % pin):
+            self.pwm_written(pin, 0)
+        self.ledger.set("pwm%d" % pin, 0)
 
     def idle(self):
         self.clock.sleep_us(100)
@@ -264,6 +310,11 @@ class VirtualBoard(machine.Board):
         self.release_pins()
         pin = self.config.MOTOR["pin"]
         self.pwm_written(pin, 0)  # a reset releases the PWM peripheral
+        self.ledger.set("pwm%d" % pin, 0)
+        self.cpu_mhz = 240  # the ROM and MicroPython start at the default frequency
+        self.ledger.set("cpu", 240)
+        self.ledger.count("boots")
+        self.wake_ext0 = self.wake_ext1 = None  # the ESP32 forgets its wake sources at boot
         console.append("\n[reset: cause %d]\n" % cause)
         self.clock.sleep_ms(300)  # ROM boot + MicroPython start-up
 

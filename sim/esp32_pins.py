@@ -13,6 +13,8 @@ CHIPS = {
         "input_only": set(range(34, 40)),
         # ADC2 cannot be read while Wi-Fi runs; ADC1 is GPIO32-39.
         "adc": set(range(32, 40)),
+        # RTC GPIOs: the only ones that can wake the chip from deep sleep (ext0/ext1).
+        "rtc": {0, 2, 4, 12, 13, 14, 15, 25, 26, 27} | set(range(32, 40)),
     },
     "esp32s3": {
         "gpio": set(range(0, 22)) | set(range(26, 49)),
@@ -21,11 +23,12 @@ CHIPS = {
         "reserved": set(range(26, 38)) | {19, 20},
         "input_only": set(),
         "adc": set(range(1, 11)),  # ADC1
+        "rtc": set(range(0, 22)),
     },
 }
 
 
-def check_pin(chip, pin, output=False, adc=False):
+def check_pin(chip, pin, output=False, adc=False, wake=False):
     """Return None if `pin` is usable as asked on `chip`, else the reason."""
     facts = CHIPS[chip]
     if pin not in facts["gpio"]:
@@ -36,4 +39,6 @@ def check_pin(chip, pin, output=False, adc=False):
         return "GPIO%d is input-only on the %s" % (pin, chip)
     if adc and pin not in facts["adc"]:
         return "GPIO%d has no ADC1 channel on the %s" % (pin, chip)
+    if wake and pin not in facts["rtc"]:
+        return "GPIO%d is not an RTC GPIO on the %s: it cannot wake it from deep sleep" % (pin, chip)
     return None

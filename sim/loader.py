@@ -3,7 +3,8 @@
 Firmware modules are imported through a finder of their own whose modules see
 MicroPython's names: `time` is the virtual clock (sim.vtime), `machine` the
 virtual hardware (sim.machine), `micropython` and `gc` small stand-ins, and
-`board` the selected board config. Nothing else in the process is affected.
+`esp32` its deep-sleep wake sources (sim.esp32), `board` the selected board
+config. Nothing else in the process is affected.
 
     with firmware_modules(board_module) as load:
         app = load("rearguard.app")
@@ -17,7 +18,7 @@ import os
 import sys
 import sysconfig
 
-from sim import machine, micropython, vgc, vtime
+from sim import esp32, machine, micropython, vgc, vtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRMWARE = os.path.join(ROOT, "firmware")
@@ -117,7 +118,7 @@ def firmware_modules(board_config=None, extra_overrides=None, fresh=True):
     firmware loaded earlier, whose own imports (the sync server, the range
     sensor's set-up) happen while it runs.
     """
-    overrides = {"time": vtime, "machine": machine, "micropython": micropython, "gc": vgc}
+    overrides = {"time": vtime, "machine": machine, "esp32": esp32, "micropython": micropython, "gc": vgc}
     if board_config is not None:
         overrides["board"] = board_config
     overrides.update(extra_overrides or {})

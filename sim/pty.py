@@ -222,6 +222,7 @@ def serve(board_name="esp32_devkitc", scenario=None, baud=None, flash=None, defa
     try:
         vb = VirtualBoard(board_name, start_ms=0, flash=flash, unique_id=unique_id or os.urandom(6))
         vb.overrides.update(console.modules())
+        plug_usb_after_boot(vb)
         bat = vb.config.BATTERY  # a charged cell on the desk, for the handshake's battery figure
         num, den = bat["divider"]
         vb.adc_sources[bat["pin"]] = lambda _t_ms: BATTERY_MV * 1000 * den // num
@@ -234,6 +235,17 @@ def serve(board_name="esp32_devkitc", scenario=None, baud=None, flash=None, defa
         return result
     finally:
         console.close()
+
+
+def plug_usb_after_boot(vb, after_ms=1000):
+    """The clip boots on its battery (it reads its charge) and its USB cable
+    goes in a second later: from then on it neither light- nor deep-sleeps."""
+
+    def plug(now_us):
+        if now_us >= after_ms * 1000:
+            vb.usb_powered = True
+
+    vb.clock.add_listener(plug)
 
 
 def at_the_prompt(console):
@@ -325,6 +337,7 @@ class LoopbackDevice:
         self.app = m["app"].App(hw, profile, self.store)
         # The server at once (the clip starts it at the host's first frame).
         self.server = m["sync"].SyncServer(self, hw, self.store, self.app.session, profile)
+        self.server.power = self.app.power
         self.app.host = self.server
         self.port = _LoopbackPort(self)
 

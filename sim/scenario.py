@@ -10,6 +10,7 @@ scoring sim/scoring.py; their names are re-exported here for callers.
 
 import sys
 
+from sim import power
 from sim.board import VirtualBoard
 from sim.chips.battery import Battery
 from sim.chips.imu import make_imu
@@ -27,9 +28,6 @@ from sim.schema import (  # noqa: F401  (re-exported: the scenario API)
 )
 from sim.scoring import Detections, Watch, ghost_world, score
 from sim.world import World
-
-BASE_LOAD_MA = 95  # ESP32 at 240 MHz without radio, ToF ranging, IMU
-MOTOR_MA = 80  # coin motor at full duty
 
 
 # --- wiring and running ------------------------------------------------------------------------------
@@ -101,19 +99,6 @@ def wire_xshut(vb, tof, pin):
     vb.pin_listeners.append(written)
 
 
-def motor_load(vb):
-    pin = vb.config.MOTOR["pin"]
-
-    def load_ma(_t_ms):
-        duty = 0
-        for _t, p, d in reversed(vb.pwm_log):
-            if p == pin:
-                duty = d
-                break
-        return BASE_LOAD_MA + MOTOR_MA * duty / 65535
-    return load_ma
-
-
 def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_ms=0, flash=None):
     """A VirtualBoard with the VL53L1X, the board's IMU, battery and button wired;
     `flash` (sim.flash.VirtualFlash) holds sessions across runs, else a fresh one."""
@@ -131,7 +116,7 @@ def build_board(spec, rng, world_source, imu_noise=True, tof_cls=VL53L1X, start_
     vb.attach_i2c(cfg.IMU["bus"], cfg.IMU["addr"], imu)
     bat = spec.get("battery", {})
     cell = Battery(bat.get("capacity_mah", 400), bat.get("soc_pct", 90),
-                   cfg.BATTERY["divider"], motor_load(vb))
+                   cfg.BATTERY["divider"], *power.board_load(vb))  # the power model's load
     vb.adc_sources[cfg.BATTERY["pin"]] = cell.adc_uv
     presses = spec.get("button", [])
     if presses:

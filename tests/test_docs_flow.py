@@ -59,6 +59,7 @@ def test_the_flow_runs_as_written(virtual_clip, tmp_path):
         outputs.append(proc.stdout)
     pulled, named, listed, shown, plotted = outputs
     assert "clip 240ac45a1001" in pulled and "1 new session(s)" in pulled
+    assert "h of running left" in pulled  # the battery, at every pull
     assert "is now 'Ana'" in named
     assert "Ana/1" in listed
     assert shown.startswith("Ana/1 - Ana") and "too fast" in shown

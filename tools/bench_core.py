@@ -35,7 +35,7 @@ STAGES = (
     ("button.update", "hw.button", "update", 1),
     ("session_control.update", "session_control", "update", 3),
     ("arbiter.decide", "arbiter", "decide", 3),
-    ("power.update", "power", "update", 2),
+    ("power.update", "power", "update", 4),
 )
 REST = "rest of App.tick"  # the name tests/mp/mp_probe.py reports it under
 

@@ -7,6 +7,8 @@
 #     app.tick(time.ticks_ms())                # the hot path: allocates nothing
 #     serve(app, machine, time)                # the tick loop, until Ctrl-C
 #
+# Between ticks the CPU rests (light sleep on battery), and a clip left alone
+# goes to deep sleep (rearguard/power.py, docs/power.md).
 # docs/architecture.md draws the tick and says which module owns which fact.
 from micropython import const
 
@@ -36,7 +38,7 @@ class App:
         self.obstacle = ObstacleMonitor(profile, self.events)
         self.session = SessionKeeper(sessions, profile, hw.board_name, hw.battery, self.events)
         self.session_control = SessionControl(profile, self.session, self.arbiter)
-        self.power = PowerWatch(hw.battery, hw.led, self.events, self.arbiter)
+        self.power = PowerWatch(hw, self.events, self.arbiter)
         self.host = None  # type: console.HostWatch | None  # where there is a console and a store
         self.ticks = 0
 
@@ -51,13 +53,24 @@ class App:
         session.update(now_ms, body, obstacle)  # counts up to now ...
         self.session_control.update(now_ms, hw.button.update(now_ms), body)  # ... then decides
         self.arbiter.decide(now_ms, obstacle, body)
-        self.power.update(now_ms, session.low_storage)
+        self.power.update(now_ms, session, body, obstacle)
         self.ticks += 1
 
     def serve_host(self, now_ms):
         # Between ticks: a bounded slice of sync work.
         if self.host is not None:
             self.host.poll(now_ms)
+
+    def serving(self):
+        """True once a host has started the sync server (it stays loaded)."""
+        return self.host is not None and self.host.server is not None
+
+    def deep_sleep(self, now_ms):
+        # Loaded only now: a clip that never sleeps never holds this code.
+        from rearguard import sleep
+
+        if not sleep.enter(self, now_ms):
+            self.power.can_sleep = False  # no wake source on this board: stay up
 
     def shutdown(self, now_ms):
         # Motor off first: whatever happens below, the runner is not left buzzing.
@@ -100,7 +113,9 @@ def _sync_starter(link, app, sessions):
     def start_server():
         from rearguard.sync import SyncServer  # loaded only once a host talks
 
-        return SyncServer(link, app.hw, sessions, app.session, app.profile)
+        server = SyncServer(link, app.hw, sessions, app.session, app.profile)
+        server.power = app.power  # the handshake's battery percent and USB power
+        return server
 
     return start_server
 
@@ -108,18 +123,24 @@ def _sync_starter(link, app, sessions):
 def run(app, wdt, time):
     """The tick loop; returns only through an exception (Ctrl-C, reset)."""
     ticks_ms = time.ticks_ms
+    ticks_us = time.ticks_us
     ticks_diff = time.ticks_diff
     ticks_add = time.ticks_add
+    power = app.power
     next_ms = ticks_ms()
     while True:
+        start_us = ticks_us()
         now = ticks_ms()
         app.tick(now)
         wdt.feed()
         app.serve_host(now)
+        power.worked(now, ticks_diff(ticks_us(), start_us), app.serving())
+        if power.sleep_due:
+            app.deep_sleep(now)  # returns only where the board cannot sleep
         next_ms = ticks_add(next_ms, _TICK_MS)
         wait = ticks_diff(next_ms, ticks_ms())
         if wait > 0:
-            time.sleep_ms(wait)
+            power.rest(wait)  # light sleep on battery, else idle
         else:
             next_ms = ticks_ms()  # overran: start afresh rather than race to catch up
 

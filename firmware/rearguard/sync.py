@@ -50,9 +50,11 @@ def _nargs(args, lo, hi):
 class SyncServer:
     def __init__(self, link, hw, store, keeper, profile):
         """`hw`: the clip's identity and parts (board_name, uid, battery, rtc);
-        `keeper`: the session recorder (is a run on?)."""
+        `keeper`: the session recorder (is a run on?). The App sets `power`
+        (its PowerWatch: battery percent, USB, tick time)."""
         self.link = link
         self.hw = hw
+        self.power = None
         self.store = store
         self.keeper = keeper
         self.profile = profile
@@ -153,12 +155,17 @@ class SyncServer:
             raise ProtocolError("device speaks protocol %d" % PROTOCOL_VERSION, E_VERSION)
         hw = self.hw
         store = self.store
+        power = self.power
+        # usb: 1 on USB power, 0 on battery, -1 where the board cannot tell
+        usb = -1 if power is None or hw.vbus is None else 0 if power.on_battery else 1
         return "OK proto=%d fw=%s board=%s uid=%s bat_mv=%d free=%d clock=%d sessions=%d " \
-               "unsynced=%d running=%d low=%d bad=%d boot=%d up=%d" % (
+               "unsynced=%d running=%d low=%d bad=%d boot=%d up=%d bat_pct=%d usb=%d tick_us=%d" % (
                    PROTOCOL_VERSION, VERSION, hw.board_name, hw.uid, hw.battery.read_mv(),
                    store.free_bytes(), wall_clock_unix(), len(store.sessions),
                    store.unsynced_count(), 1 if self.keeper.active else 0,
-                   1 if store.low_storage else 0, len(store.problems), store.boot & 0xFFFF, now_ms)
+                   1 if store.low_storage else 0, len(store.problems), store.boot & 0xFFFF, now_ms,
+                   power.battery_pct if power else -1, usb,
+                   power.tick_us if power else 0)
 
     def _time(self, args):
         _nargs(args, 1, 1)

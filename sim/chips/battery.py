@@ -1,8 +1,12 @@
 """A LiPo cell behind the board's resistor divider, discharging with the
-clip's load (ESP32 + sensors, plus the motor when it buzzes).
+clip's load (the power model over the board's energy ledger: sim.power.board_load).
 
-    cell = Battery(capacity_mah=400, soc_pct=80, divider=(2, 1), load_ma=fn)
+    cell = Battery(capacity_mah=400, soc_pct=80, divider=(2, 1), load_ma=fn, average_ma=fn)
     board.adc_sources[pin] = cell.adc_uv      # fn(t_ms) -> microvolts at the pin
+
+load_ma(t_ms): the current now (the voltage sags by it across the internal
+resistance); average_ma(t_ms): the mean current since its last call (the
+charge drawn); without it, load_ma stands for the whole interval.
 """
 
 # Open-circuit voltage of a small LiPo against state of charge (%, mV).
@@ -23,18 +27,19 @@ def ocv_mv(soc_pct):
 
 
 class Battery:
-    def __init__(self, capacity_mah, soc_pct, divider, load_ma):
+    def __init__(self, capacity_mah, soc_pct, divider, load_ma, average_ma=None):
         self.capacity_mah = capacity_mah
         self.soc_pct = float(soc_pct)
         self.num, self.den = divider
         self.load_ma = load_ma  # fn(t_ms) -> current drawn now
+        self.average_ma = average_ma or load_ma  # fn(t_ms) -> mean current since the last call
         self.t_ms = 0
         self.cut = False  # power cut: the cell is disconnected
 
     def advance(self, t_ms):
         if t_ms <= self.t_ms:
             return
-        used_mah = self.load_ma(t_ms) * (t_ms - self.t_ms) / 3600000.0
+        used_mah = self.average_ma(t_ms) * (t_ms - self.t_ms) / 3600000.0
         self.soc_pct = max(0.0, self.soc_pct - 100.0 * used_mah / self.capacity_mah)
         self.t_ms = t_ms
 

@@ -54,6 +54,7 @@ def board_description(board_name):
                 "map": _axes_map(cfg.IMU["axes"])},
         "BATTERY_DIVIDER": list(cfg.BATTERY["divider"]),
         "BUTTON": {"pin": cfg.BUTTON["pin"], "active_low": cfg.BUTTON["active_low"]},
+        "VBUS": getattr(cfg, "VBUS", None),
     }
 
 

@@ -14,6 +14,9 @@
 #
 # Runs under CPython and MicroPython, in integers; select/write_from/read_into
 # allocate nothing, so a firmware tick reading the chips allocates nothing.
+# Power: each chip tells the board's energy ledger (vboard/energy.py) its mode
+# as an int when it changes (power_state: docs/power.md has the codes), and
+# the IMUs model their wake-on-motion interrupt (int_level: the INT pin).
 # Time: `now_us()` from the glue, microsecond ticks (wrapping at 2**30 on
 # MicroPython, the CPython simulator's never wrap).
 
@@ -35,6 +38,8 @@ class Registers:
     ADDR_BYTES = 1
     SIZE = 256
     AUTO_INCREMENT = True
+    PART = "chip"  # its name in the energy ledger
+    ledger = None  # the board's, set when the chip is attached
 
     def __init__(self, source, now_us):
         self.source = source  # where the measurements come from (the subclass's hooks read it)
@@ -112,7 +117,15 @@ class Registers:
             self.power_on()
         self.present = on
 
+    def report_power(self):
+        """Tell the board's energy ledger the mode the registers hold now."""
+        if self.ledger is not None:
+            self.ledger.set(self.PART, self.power_state())
+
     # --- what a model overrides -------------------------------------------------
+    def power_state(self):
+        return 0
+
     def power_on(self):
         pass
 
@@ -192,6 +205,9 @@ VL53L1X_REG_SIZE = 0x0120
 
 MODE_START_BACK_TO_BACK = 0x40
 MODE_STOP = 0x00
+VL_OFF = 0  # power_state codes (docs/power.md); ranging: budget_ms * 100000 + IMP ms
+VL_HW_STANDBY = 1
+VL_SW_STANDBY = 2
 
 # Raw range status codes in RESULT__RANGE_STATUS, and ULD's conversion table
 # (VL53L1X_GetRangeStatus: status_rtn[raw & 0x1F]; 255 = undefined).
@@ -286,6 +302,7 @@ class Vl53l1x(Registers):
     ADDR_BYTES = 2
     SIZE = VL53L1X_REG_SIZE
     I2C_ADDR = 0x29
+    PART = "vl53l1x"
 
     def __init__(self, source, now_us):
         Registers.__init__(self, source, now_us)
@@ -317,11 +334,25 @@ class Vl53l1x(Registers):
         elif self.xshut_off:
             self.xshut_off = False
             self.boot()
+        self.report_power()
 
     def set_power(self, on):
         if on and not self.present:
             self.boot()
         self.present = on
+        self.report_power()
+
+    def power_state(self):
+        # 0 unpowered, 1 hardware standby (XSHUT low), 2 software standby;
+        # ranging: budget_ms * 100000 + inter-measurement period ms
+        if not self.present:
+            return VL_OFF
+        if self.xshut_off:
+            return VL_HW_STANDBY
+        if not self.ranging:
+            return VL_SW_STANDBY
+        cfg = self.config
+        return (cfg.budget_ms or 100) * 100000 + cfg.imp_ms
 
     def boot(self):
         self.power_on()
@@ -347,6 +378,7 @@ class Vl53l1x(Registers):
         self.target_seen = False
         self.frozen_left = 0  # quirk: measurements left with a frozen result block
         self.config = Config()
+        self.report_power()
 
     # --- writes -------------------------------------------------------------------
     def writable(self, reg):
@@ -363,6 +395,7 @@ class Vl53l1x(Registers):
             else:
                 self.ranging = False
                 self.pending = False
+                self.report_power()
             return
         if reg <= SYSTEM_INTERRUPT_CLEAR < reg + n:
             value = regs[SYSTEM_INTERRUPT_CLEAR]
@@ -378,6 +411,7 @@ class Vl53l1x(Registers):
                 self.pending = False
             else:
                 self.problems.append("SYSTEM__MODE_START = 0x%02x (ULD uses 0x40 / 0x00)" % value)
+            self.report_power()
         if reg <= GPIO_HV_MUX_CTRL < reg + n and regs[GPIO_HV_MUX_CTRL] & 0x0F != 0x01:
             self.problems.append("GPIO_HV_MUX__CTRL bits 3:0 must be 0x1")
 
@@ -459,6 +493,7 @@ class Vl53l1x(Registers):
         now = self.now_us()
         self.last_ready_us = now
         self.arm(now, now)
+        self.report_power()
 
     def clear_interrupt(self):
         if not self.pending:
@@ -556,13 +591,37 @@ class Imu(Registers):
         self.stamp = -1  # which sample the data registers hold (the source's mark)
         self.reported = -1
         self.awake_us = None  # since when the MPU's gyro has been starting up
+        self.last_accel = [0, 0, 0]  # the motion filter's previous sample
+        self.motion_primed = False
         self.reset_values()
         self.rescale()
+        self.report_power()
 
     def take_sample(self, now_us, period_us):
         """The source's newest sample into self.accel/gyro and self.stamp;
         False if it is the one already stored."""
         raise NotImplementedError
+
+    def moved(self, threshold_mg):
+        """Wake-on-motion: an axis changed by more than the threshold since
+        the last sample (the chips' slope / high-pass motion filters, simplified)."""
+        last = self.last_accel
+        accel = self.accel
+        hit = False
+        for i in range(3):
+            d = accel[i] - last[i]
+            if d > threshold_mg or d < -threshold_mg:
+                hit = True
+            last[i] = accel[i]
+        if not self.motion_primed:
+            self.motion_primed = True
+            return False
+        return hit
+
+    def int_level(self):
+        """The INT pin now (the board reads it while asleep): samples what is due."""
+        self.update_sample()
+        return self.int_pin_level()
 
     def put_device(self, ax, ay, az, gx, gy, gz):
         # device frame -> chip axes, without allocating
@@ -644,10 +703,18 @@ CONFIG = 0x1A
 GYRO_CONFIG = 0x1B  # bits 4:3 full scale 250/500/1000/2000 dps
 ACCEL_CONFIG = 0x1C  # bits 4:3 full scale 2/4/8/16 g
 ACCEL_CONFIG2 = 0x1D  # MPU6886 only
+MOT_THR = 0x1F  # MPU6050: motion threshold, 2 mg per LSB
+MOT_DUR = 0x20
 FIFO_EN = 0x23
-INT_PIN_CFG = 0x37
-INT_ENABLE = 0x38
-INT_STATUS = 0x3A  # bit 0: data ready, cleared on read
+INT_PIN_CFG = 0x37  # bit 7: INT active low
+INT_ENABLE = 0x38  # bit 6: motion, bit 0: data ready
+INT_STATUS = 0x3A  # bit 6: motion, bit 0: data ready; cleared on read
+MPU_MOT = 0x40
+MPU_CYCLE = 0x20  # PWR_MGMT_1: accelerometer-only low-power cycles at LP_WAKE_CTRL's rate
+MPU_LP_WAKE_US = (800000, 200000, 50000, 25000)  # PWR_MGMT_2 bits 7:6: 1.25, 5, 20, 40 Hz
+MPU_SLEEP = 1  # power_state codes (docs/power.md): asleep; 100 + LP rate code: cycling;
+MPU_CYCLING = 100  # 200 + 1 (accelerometer on) + 2 (gyro on): normal
+MPU_NORMAL = 200
 ACCEL_XOUT_H = 0x3B  # ax, ay, az, temp, gx, gy, gz: 14 bytes big-endian
 TEMP_OUT_H = 0x41
 GYRO_XOUT_H = 0x43
@@ -664,9 +731,11 @@ MPU_WRITABLE = (SMPLRT_DIV, CONFIG, GYRO_CONFIG, ACCEL_CONFIG, FIFO_EN, INT_PIN_
 
 class Mpu6050(Imu):
     WHO = 0x68
+    PART = "mpu6050"
     STARTUP_US = 30000  # gyro start-up time, datasheet table 6.1
     TEMP_27C = -3240  # (27 - 36.53) * 340 LSB/degC
-    WRITABLE = MPU_WRITABLE
+    WRITABLE = MPU_WRITABLE + (MOT_THR, MOT_DUR)
+    ACCEL_RESERVED = 0xE0  # ACCEL_CONFIG bits 2:0 are the motion filter (ACCEL_HPF)
     ACCEL_REG = ACCEL_XOUT_H
     GYRO_REG = GYRO_XOUT_H
     BIG_ENDIAN = True
@@ -688,11 +757,23 @@ class Mpu6050(Imu):
                 self.awake_us = None
             elif self.awake_us is None:
                 self.awake_us = self.now_us()
-        for r in (GYRO_CONFIG, ACCEL_CONFIG):
-            if self.covers(reg, n, r) and self.regs[r] & 0xE7:
+        for r, bad in ((GYRO_CONFIG, 0xE7), (ACCEL_CONFIG, self.ACCEL_RESERVED)):
+            if self.covers(reg, n, r) and self.regs[r] & bad:
                 self.problems.append("0x%02x = 0x%02x: self-test or reserved bits set"
                                      % (r, self.regs[r]))
+        if self.covers(reg, n, INT_ENABLE):
+            self.motion_primed = False  # motion is judged from the next samples on
+        if self.covers(reg, n, PWR_MGMT_1) or self.covers(reg, n, PWR_MGMT_2):
+            self.report_power()
         self.rescale()
+
+    def power_state(self):
+        p1 = self.regs[PWR_MGMT_1]
+        if p1 & 0x40:
+            return MPU_SLEEP
+        if p1 & MPU_CYCLE:
+            return MPU_CYCLING + (self.regs[PWR_MGMT_2] >> 6)
+        return MPU_NORMAL + (1 if self.accel_on() else 0) + (2 if self.gyro_on() else 0)
 
     def rescale(self):
         # mg per LSB: 2 g -> 1000/16384 ... 16 g -> 1000/2048;
@@ -708,21 +789,32 @@ class Mpu6050(Imu):
     def period_us(self):
         if self.asleep():
             return 0
+        if self.regs[PWR_MGMT_1] & MPU_CYCLE:
+            return MPU_LP_WAKE_US[self.regs[PWR_MGMT_2] >> 6]
         dlpf = self.regs[CONFIG] & 0x07
         base_hz = 8000 if dlpf == 0 or dlpf == 7 else 1000
         return (1 + self.regs[SMPLRT_DIV]) * 1000000 // base_hz
 
     def accel_on(self):
-        return True
+        return self.regs[PWR_MGMT_2] & 0x38 != 0x38  # STBY_XA/YA/ZA
 
     def gyro_on(self):
-        return True
+        # STBY_XG/YG/ZG; in cycle mode only the accelerometer samples
+        return self.regs[PWR_MGMT_2] & 0x07 != 0x07 and not self.regs[PWR_MGMT_1] & MPU_CYCLE
 
     def store_temperature(self):
         self.put_s16(TEMP_OUT_H, self.TEMP_27C, True)
 
     def new_data(self):
-        self.regs[INT_STATUS] |= 0x01  # DATA_RDY_INT
+        status = 0x01  # DATA_RDY_INT
+        if self.regs[INT_ENABLE] & MPU_MOT and self.moved(self.regs[MOT_THR] * 2):
+            status |= MPU_MOT
+        self.regs[INT_STATUS] |= status
+
+    def int_pin_level(self):
+        active = 0 if self.regs[INT_PIN_CFG] & 0x80 else 1
+        pending = self.regs[INT_STATUS] & self.regs[INT_ENABLE] & (MPU_MOT | 0x01)
+        return active if pending else 1 - active
 
     def before_read(self, reg, n):
         if reg <= INT_STATUS < reg + n or (reg < DATA_END and reg + n > ACCEL_XOUT_H):
@@ -730,16 +822,18 @@ class Mpu6050(Imu):
 
     def after_read(self, reg, n):
         if reg <= INT_STATUS < reg + n:
-            self.regs[INT_STATUS] &= 0xFE  # cleared on read
+            self.regs[INT_STATUS] = 0  # cleared on read
         if reg < DATA_END and reg + n > ACCEL_XOUT_H:
             self.report()
 
 
 class Mpu6886(Mpu6050):
     WHO = 0x19
+    PART = "mpu6886"
     STARTUP_US = 35000
     TEMP_27C = 653  # (27 - 25) * 326.8 LSB/degC
-    WRITABLE = MPU_WRITABLE + (ACCEL_CONFIG2,)
+    WRITABLE = MPU_WRITABLE + (ACCEL_CONFIG2,)  # its wake-on-motion registers are not modelled
+    ACCEL_RESERVED = 0xE7
 
 
 # --- ST LSM6DSOX ------------------------------------------------------------------------
@@ -751,13 +845,22 @@ INT2_CTRL = 0x0E
 LSM_WHO_AM_I = 0x0F
 CTRL1_XL = 0x10  # ODR bits 7:4 (0 = power-down), FS bits 3:2
 CTRL2_G = 0x11  # ODR bits 7:4, FS bits 3:2, FS_125 bit 1
-CTRL3_C = 0x12  # bit 7 BOOT, bit 2 IF_INC (set at power-on), bit 0 SW_RESET
+CTRL3_C = 0x12  # bit 7 BOOT, bit 5 H_LACTIVE (INT active low), bit 2 IF_INC (set at power-on), bit 0 SW_RESET
+CTRL6_C = 0x15  # bit 4 XL_HM_MODE: accelerometer high-performance mode off (low-power / normal)
 CTRL10_C = 0x19
+WAKE_UP_SRC = 0x1B  # bit 3 WU_IA: wake-up event (latched with LIR until read)
 STATUS_REG = 0x1E  # bit 0 XLDA, 1 GDA, 2 TDA
 OUT_TEMP_L = 0x20
 OUTX_L_G = 0x22  # gyro x, y, z then accel x, y, z: little-endian
 OUTX_L_A = 0x28
 LSM_DATA_END = 0x2E
+TAP_CFG0 = 0x56  # bit 0 LIR: latched interrupts
+TAP_CFG2 = 0x58  # bit 7 INTERRUPTS_ENABLE
+WAKE_UP_THS = 0x5B  # bits 5:0: wake-up threshold, full scale / 64 per LSB
+WAKE_UP_DUR = 0x5C
+MD1_CFG = 0x5E  # bit 5 INT1_WU: the wake-up event on INT1
+LSM_WRITABLE_EXTRA = (TAP_CFG0, TAP_CFG2, WAKE_UP_THS, WAKE_UP_DUR, MD1_CFG)
+FS_XL_G = (2, 16, 4, 8)
 
 ODR_PERIOD_US = (0, 80000, 38461, 19230, 9615, 4807, 2403, 1200, 600, 300, 149)  # 12.5 .. 6667 Hz
 FS_XL_UG_PER_LSB = (61, 488, 122, 244)  # FS_XL = 00: 2 g, 01: 16 g, 10: 4 g, 11: 8 g
@@ -767,6 +870,7 @@ FS_125_UDPS_PER_LSB = 4375
 
 class Lsm6dsox(Imu):
     WHO = 0x6C
+    PART = "lsm6dsox"
     ACCEL_REG = OUTX_L_A
     GYRO_REG = OUTX_L_G
     BIG_ENDIAN = False
@@ -778,7 +882,8 @@ class Lsm6dsox(Imu):
 
     def writable(self, reg):
         return (reg == FUNC_CFG_ACCESS or reg == INT1_CTRL or reg == INT2_CTRL
-                or CTRL1_XL <= reg <= CTRL10_C or FIFO_CTRL1 <= reg <= FIFO_CTRL4)
+                or CTRL1_XL <= reg <= CTRL10_C or FIFO_CTRL1 <= reg <= FIFO_CTRL4
+                or reg in LSM_WRITABLE_EXTRA)
 
     def written(self, reg, n):
         if self.covers(reg, n, CTRL3_C):
@@ -790,7 +895,18 @@ class Lsm6dsox(Imu):
         if self.covers(reg, n, CTRL1_XL) and self.regs[CTRL1_XL] >> 4 >= len(ODR_PERIOD_US):
             self.problems.append("CTRL1_XL ODR code %d is not a high-performance rate"
                                  % (self.regs[CTRL1_XL] >> 4))
+        if self.covers(reg, n, MD1_CFG) or self.covers(reg, n, TAP_CFG2):
+            self.motion_primed = False  # motion is judged from the next samples on
+        if reg <= CTRL6_C and reg + n > CTRL1_XL:
+            self.report_power()
         self.rescale()
+
+    def power_state(self):
+        # 1000 * accelerometer ODR code + 10 * gyro ODR code + 1 if the
+        # accelerometer's high-performance mode is off (docs/power.md)
+        regs = self.regs
+        low_power = 1 if regs[CTRL6_C] & 0x10 else 0
+        return 1000 * (regs[CTRL1_XL] >> 4) + 10 * (regs[CTRL2_G] >> 4) + low_power
 
     def rescale(self):
         # mg per LSB = micro-g / 1000; mdps per LSB = micro-dps / 1000
@@ -821,7 +937,24 @@ class Lsm6dsox(Imu):
     def store_temperature(self):
         self.put_s16(OUT_TEMP_L, 512, False)  # 256 LSB/degC from 25 degC: 27 degC
 
+    def int_pin_level(self):
+        regs = self.regs
+        active = 0 if regs[CTRL3_C] & 0x20 else 1
+        pending = regs[WAKE_UP_SRC] & 0x08 and regs[MD1_CFG] & 0x20 and regs[TAP_CFG2] & 0x80
+        return active if pending else 1 - active
+
+    def watch_motion(self):
+        regs = self.regs
+        if not (regs[TAP_CFG2] & 0x80 and regs[MD1_CFG] & 0x20):
+            return
+        step_mg = FS_XL_G[(regs[CTRL1_XL] >> 2) & 3] * 1000 // 64
+        if self.moved((regs[WAKE_UP_THS] & 0x3F) * step_mg):
+            regs[WAKE_UP_SRC] |= 0x08
+        elif not regs[TAP_CFG0] & 0x01:
+            regs[WAKE_UP_SRC] &= 0xF7  # not latched: the event lasts one sample
+
     def new_data(self):
+        self.watch_motion()
         bits = 0x04  # TDA
         if self.accel_on():
             bits |= 0x01  # XLDA
@@ -830,10 +963,13 @@ class Lsm6dsox(Imu):
         self.regs[STATUS_REG] |= bits
 
     def before_read(self, reg, n):
-        if self.covers(reg, n, STATUS_REG) or (reg < LSM_DATA_END and reg + n > OUT_TEMP_L):
+        if (self.covers(reg, n, STATUS_REG) or self.covers(reg, n, WAKE_UP_SRC)
+                or (reg < LSM_DATA_END and reg + n > OUT_TEMP_L)):
             self.update_sample()
 
     def after_read(self, reg, n):
+        if self.covers(reg, n, WAKE_UP_SRC):
+            self.regs[WAKE_UP_SRC] &= 0xF7  # a latched wake-up clears when read
         end = reg + (n if self.AUTO_INCREMENT else 1)
         if reg < OUTX_L_A and end > OUTX_L_G:
             self.regs[STATUS_REG] &= 0xFD

@@ -12,6 +12,21 @@
 # Runs under CPython and MicroPython; the paths a firmware tick uses (pin reads,
 # PWM duty, I2C transactions, ADC reads) allocate nothing but what the ESP32
 # port's own calls return (readfrom, readfrom_mem).
+#
+# Energy: every board keeps a ledger (vboard/energy.py) of the CPU's frequency
+# and sleeps, PWM duties, output levels and the chips' modes over time; the
+# power model (sim/power.py, docs/power.md) turns it into charge. The ESP32's
+# `esp32` module's deep-sleep wake sources live here too (wake_on_ext0/ext1):
+# each glue also answers `import esp32`.
+try:
+    from time import ticks_ms as _ticks_ms  # MicroPython: the glue's clock
+except ImportError:  # CPython: the simulator's board overrides Board.now_ms
+
+    def _ticks_ms():
+        return 0
+
+
+from .energy import CPU_DEEP_SLEEP, CPU_LIGHT_SLEEP, Ledger
 
 PWRON_RESET = 1
 HARD_RESET = 2
@@ -27,6 +42,10 @@ _OPEN_DRAIN = 7
 _PULL_DOWN = 1
 _PULL_UP = 2
 _ADC_FULL_UV = 3_100_000  # 11 dB attenuation spans about 0..3.1 V
+_FREQS_MHZ = (20, 40, 80, 160, 240)  # what the ESP32 port's machine.freq() accepts
+_DEFAULT_MHZ = 240  # the port's frequency at boot
+WAKEUP_ALL_LOW = False  # esp32.WAKEUP_ALL_LOW / WAKEUP_ANY_HIGH
+WAKEUP_ANY_HIGH = True
 
 _board = None  # the Board every machine object reaches: bind(board)
 
@@ -42,6 +61,7 @@ class Pins:
         self.mode = bytearray(_PINS)
         self.pull = bytearray(_PINS)
         self.out = bytearray(_PINS)
+        self.held = bytearray(_PINS)  # Pin(..., hold=True): kept through deep sleep
 
     def level(self, pin):
         """What the pin reads when nothing outside drives it."""
@@ -50,12 +70,16 @@ class Pins:
             return self.out[pin]
         return 1 if self.pull[pin] == _PULL_UP else 0
 
-    def release(self):
-        """A reset: every pin an input again, without pull."""
+    def release(self, keep_held=False):
+        """A reset: every pin an input again, without pull (deep sleep keeps
+        the held ones)."""
         for i in range(_PINS):
+            if keep_held and self.held[i]:
+                continue
             self.mode[i] = 0
             self.pull[i] = 0
             self.out[i] = 0
+            self.held[i] = 0
 
 
 class I2CBus:
@@ -103,12 +127,20 @@ class Board:
         self.buses = {}
         for bus_id in bus_ids:
             self.buses[bus_id] = self.new_bus(bus_id)
+        self.ledger = Ledger(self.now_ms)
+        self.cpu_mhz = _DEFAULT_MHZ
+        self.ledger.set("cpu", _DEFAULT_MHZ)
+        self.wake_ext0 = None  # (pin, level): esp32.wake_on_ext0
+        self.wake_ext1 = None  # (pins, level): esp32.wake_on_ext1
 
     def new_bus(self, bus_id):
         return I2CBus()
 
     def attach_i2c(self, bus_id, addr, chip):
         self.buses[bus_id].attach(addr, chip)
+        if hasattr(chip, "report_power"):
+            chip.ledger = self.ledger
+            chip.report_power()
 
     def i2c_bus(self, bus_id):
         bus = self.buses.get(bus_id)
@@ -157,6 +189,52 @@ class Board:
     def reset(self, cause):
         raise SystemExit(cause)
 
+    def now_ms(self):
+        """The board's clock for the energy ledger."""
+        return _ticks_ms()
+
+    # --- the CPU's power states (recorded in the ledger) ------------------------
+    def set_freq(self, mhz):
+        if mhz not in _FREQS_MHZ:
+            raise ValueError("frequency must be 20MHz, 40MHz, 80Mhz, 160MHz or 240MHz")
+        self.cpu_mhz = mhz
+        self.ledger.set("cpu", mhz)
+
+    def light_sleep(self, ms):
+        ledger = self.ledger
+        ledger.set("cpu", CPU_LIGHT_SLEEP)
+        self.sleep_ms(ms)
+        ledger.set("cpu", self.cpu_mhz)
+        ledger.count("light_sleep_wakes")
+
+    def deep_sleep(self, ms):
+        self.ledger.set("cpu", CPU_DEEP_SLEEP)
+        self.sleep_until_wake(ms)
+        self.cpu_mhz = _DEFAULT_MHZ  # the chip boots again at its default
+        self.reset(DEEPSLEEP_RESET)
+
+    def sleep_until_wake(self, ms):
+        """Deep sleep: until a wake source fires or `ms` pass (0: no timer)."""
+        self.sleep_ms(ms)
+
+    def set_wake(self, ext1, pins, level):
+        """esp32.wake_on_ext0/ext1: the glue may refuse a pin (ValueError)."""
+        if ext1:
+            self.wake_ext1 = (pins, level) if pins else None
+        else:
+            self.wake_ext0 = (pins[0], level) if pins else None
+
+    def woken(self):
+        """True while a configured wake source is at its waking level."""
+        ext0 = self.wake_ext0
+        if ext0 is not None and self.pin_level(ext0[0]) == (1 if ext0[1] else 0):
+            return True
+        ext1 = self.wake_ext1
+        if ext1 is None:
+            return False
+        levels = [self.pin_level(p) for p in ext1[0]]
+        return any(levels) if ext1[1] else not any(levels)
+
 
 # --- resets and the CPU ------------------------------------------------------
 def reset():
@@ -176,7 +254,10 @@ def unique_id():
 
 
 def freq(hz=None):
-    return 240_000_000 if hz is None else None
+    if hz is None:
+        return _board.cpu_mhz * 1_000_000
+    _board.set_freq(hz // 1_000_000)
+    return None
 
 
 def idle():
@@ -184,12 +265,20 @@ def idle():
 
 
 def lightsleep(ms=0):
-    _board.sleep_ms(ms or 0)
+    _board.light_sleep(ms or 0)
 
 
 def deepsleep(ms=0):
-    _board.sleep_ms(ms or 0)
-    _board.reset(DEEPSLEEP_RESET)
+    _board.deep_sleep(ms or 0)
+
+
+# --- the esp32 module's wake sources ---------------------------------------------
+def wake_on_ext0(pin, level):
+    _board.set_wake(False, () if pin is None else (_pin_id(pin),), level)
+
+
+def wake_on_ext1(pins, level):
+    _board.set_wake(True, tuple(_pin_id(p) for p in pins or ()), level)
 
 
 def disable_irq():
@@ -210,12 +299,13 @@ class Pin:
     IRQ_RISING = 1
     IRQ_FALLING = 2
 
-    def __init__(self, id, mode=-1, pull=-1, value=None):
+    def __init__(self, id, mode=-1, pull=-1, value=None, hold=None):
         _board.check_pin(id)
         self._id = id
-        self.init(mode, pull, value)
+        self._part = "gpio%d" % id  # its name in the energy ledger
+        self.init(mode, pull, value, hold)
 
-    def init(self, mode=-1, pull=-1, value=None):
+    def init(self, mode=-1, pull=-1, value=None, hold=None):
         if mode == _OUT or mode == _OPEN_DRAIN:
             _board.check_pin(self._id, True)
         if value is not None:
@@ -225,6 +315,8 @@ class Pin:
             pins.mode[self._id] = mode
         if pull != -1:
             pins.pull[self._id] = pull
+        if hold is not None:
+            pins.held[self._id] = 1 if hold else 0
 
     def value(self, v=None):
         if v is None:
@@ -232,6 +324,7 @@ class Pin:
         level = 1 if v else 0
         _board.pin_written(self._id, level)
         _board.pins.out[self._id] = level
+        _board.ledger.set(self._part, level)
         return None
 
     def __call__(self, v=None):
@@ -304,8 +397,10 @@ class PWM:
         pin = _pin_id(dest)
         _board.check_pin(pin, True)
         self._pin = pin
+        self._part = "pwm%d" % pin  # its name in the energy ledger
         self._freq = freq or 5000
         self._duty = 0
+        _board.ledger.set(self._part, 0)
         if duty_u16 is not None:
             self.duty_u16(duty_u16)
 
@@ -322,6 +417,7 @@ class PWM:
         if value != self._duty:
             self._duty = value
             _board.pwm_written(self._pin, value)
+            _board.ledger.set(self._part, value)
 
     def duty(self, value=None):
         if value is None:

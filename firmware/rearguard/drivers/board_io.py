@@ -4,7 +4,7 @@
 # polarity and scale.
 #
 #     motor = Motor(machine.PWM(Pin(27), freq=200, duty_u16=0), active_high=True)
-#     motor.set(80); motor.off()
+#     motor.set(80); motor.off(); motor.steady      # steady: fully on or off
 #     Battery(machine.ADC(Pin(35), atten=machine.ADC.ATTN_11DB), (2, 1)).read_mv()
 from micropython import const
 
@@ -19,9 +19,12 @@ class Motor:
 
     def set(self, strength_pct):
         duty = _FULL_DUTY * strength_pct // 100
+        # Fully on or off, the output needs no PWM clock: light sleep keeps it.
+        self.steady = duty == 0 or duty == _FULL_DUTY
         self.pwm.duty_u16(duty if self.active_high else _FULL_DUTY - duty)
 
     def off(self):
+        self.steady = True
         self.pwm.duty_u16(0 if self.active_high else _FULL_DUTY)
 
 
@@ -44,3 +47,4 @@ class Battery:
 
     def read_mv(self):
         return self.adc.read_uv() * self.num // self.den // 1000
+

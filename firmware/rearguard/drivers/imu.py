@@ -7,6 +7,13 @@
 #     imu = open_imu(i2c, board, time.ticks_ms())
 #     if imu.read(time.ticks_ms()):      # True when a new sample arrived
 #         imu.ax, imu.az, imu.gy          # ints, device frame
+#     imu.rest(True)                      # idle: accelerometer only, 50 Hz (gyro reads 0)
+#
+# Power follows activity (rearguard/power.py decides): at rest, with nobody
+# running and no session, the gyro is off and the accelerometer samples at
+# 50 Hz (steps are found as at 200 Hz); the first steps bring the full rate
+# back before balance is judged. Before deep sleep drivers/imu_wake.py leaves
+# the chip watching for motion on its own.
 #
 # Full scale is chosen for running: a waist accelerometer sees 4-5 g in every
 # jogging step and more on a fall, and the trunk turns faster than 1000 deg/s
@@ -67,6 +74,7 @@ class Imu:
         self._acc = [0, 0, 0]  # device frame
         self._gyro = [0, 0, 0]  # device frame, bias not removed
         self.bias = GyroBias(now_ms)
+        self.resting = False  # rest(): gyro off, 50 Hz; None: unknown (after a deep sleep)
         self._retry_at = now_ms
         self._start(now_ms)
 
@@ -80,6 +88,20 @@ class Imu:
     def _decode(self, buf):
         """True and _chip_acc/_chip_gyro filled when buf holds a new sample."""
         return False
+
+    def _set_rest(self, resting):
+        """Write the full-rate (False) or resting (True) mode's registers."""
+
+    # --- power ------------------------------------------------------------------------
+    def rest(self, resting):
+        """Gyro off and 50 Hz (True), or the full rate (False). Never raises."""
+        if resting == self.resting or not self.ok:
+            return
+        try:
+            self._set_rest(resting)
+            self.resting = resting
+        except OSError:
+            self.errors += 1  # the next read finds the bus problem and recovers
 
     # --- shared by every chip ------------------------------------------------------
     def _write(self, reg, value):
@@ -105,6 +127,8 @@ class Imu:
             self._fail(now_ms, e)
             return False
         self.ok = configured
+        if self.resting is not False:
+            self.resting = None  # the chip may hold a resting mode: the next rest() writes one
         if configured:
             self.problem = ""
         return configured
@@ -135,11 +159,14 @@ class Imu:
         if not self._decode(self._buf):
             return False
         self._to_device_frame()
-        self.bias.learn(now_ms, self._gyro, self._acc)
-        bias = self.bias.mdps
-        self.gx = self._gyro[0] - bias[0]
-        self.gy = self._gyro[1] - bias[1]
-        self.gz = self._gyro[2] - bias[2]
+        if self.resting:  # the gyro is off: its registers hold stale values
+            self.gx = self.gy = self.gz = 0
+        else:
+            self.bias.learn(now_ms, self._gyro, self._acc)
+            bias = self.bias.mdps
+            self.gx = self._gyro[0] - bias[0]
+            self.gy = self._gyro[1] - bias[1]
+            self.gz = self._gyro[2] - bias[2]
         self.t_ms = now_ms
         self.samples += 1
         return True

@@ -1,6 +1,7 @@
 # InvenSense MPU6050 and MPU6886 (the MPU6886 keeps the MPU6050's register
-# layout): +-16 g, +-2000 deg/s, 200 Hz, ~94 Hz low-pass. drivers/imu.py has
-# what every chip shares.
+# layout): +-16 g, +-2000 deg/s, 200 Hz, ~94 Hz low-pass; at rest the gyro
+# in standby and 50 Hz. drivers/imu.py has what every chip shares, and
+# drivers/imu_wake.py the wake-on-motion set-up for deep sleep.
 from micropython import const
 
 from rearguard.drivers.imu import Imu
@@ -13,11 +14,15 @@ _ACCEL_CONFIG2 = const(0x1D)  # MPU6886 only
 _INT_ENABLE = const(0x38)
 _INT_STATUS = const(0x3A)  # followed by ACCEL_XOUT_H at 0x3B: one burst
 _PWR_MGMT_1 = const(0x6B)
+_PWR_MGMT_2 = const(0x6C)
 _WHO_AM_I = const(0x75)
 _MPU6050_ID = const(0x68)
 _MPU6886_ID = const(0x19)
 _WAKE_PLL = const(0x01)  # SLEEP=0, clock from the X gyro PLL (more stable than the RC oscillator)
 _DIV_200HZ = const(4)  # 1 kHz internal rate / (1 + 4)
+_DIV_50HZ = const(19)
+_ALL_ON = const(0x00)  # PWR_MGMT_2: no axis in standby
+_GYRO_STANDBY = const(0x07)  # PWR_MGMT_2: STBY_XG/YG/ZG
 _DLPF_94HZ = const(0x02)  # DLPF_CFG=2: ~94 Hz accel / 98 Hz gyro (MPU6050), 92 Hz (MPU6886)
 _GYRO_2000DPS = const(0x18)  # FS_SEL=3: 16.4 LSB per deg/s
 _ACCEL_16G = const(0x18)  # AFS_SEL=3: 2048 LSB per g
@@ -47,6 +52,10 @@ class Mpu6xxx(Imu):
             self._write(_ACCEL_CONFIG2, _ACCEL2_DEFAULT)
         self._write(_INT_ENABLE, _DATA_RDY)
         return True
+
+    def _set_rest(self, resting):
+        self._write(_PWR_MGMT_2, _GYRO_STANDBY if resting else _ALL_ON)
+        self._write(_SMPLRT_DIV, _DIV_50HZ if resting else _DIV_200HZ)
 
     def _decode(self, b):
         if not b[0] & _DATA_RDY:

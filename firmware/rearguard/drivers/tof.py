@@ -7,6 +7,7 @@
 #     if tof.poll(now_ms):                   # every tick; True = a new sample
 #         tof.range_mm, tof.status           # status: ULD code, 0 = valid
 #     tof.configure(LONG, 50)                # applied between two samples
+#     tof.pace(100)                          # a range every 100 ms (0: back to back)
 #
 # Never raises: faults (OSError from the bus, data that never becomes ready,
 # frozen results) set ok = False and problem, and the sensor is brought back
@@ -21,7 +22,9 @@ _SOFT_RESET = const(0x0000)
 _GPIO__TIO_HV_STATUS = const(0x0031)
 _SYSTEM__INTERRUPT_CLEAR = const(0x0086)
 _SYSTEM__MODE_START = const(0x0087)
+_SYSTEM__INTERMEASUREMENT_PERIOD = const(0x006C)  # 32 bits
 _RESULT__RANGE_STATUS = const(0x0089)  # first byte of the result block
+_RESULT__OSC_CALIBRATE_VAL = const(0x00DE)
 _RESULT_BLOCK_LEN = const(17)  # 0x0089..0x0099: status .. signal rate, one burst
 
 # Offsets in the result block (ULD VL53L1X_GetResult)
@@ -39,6 +42,7 @@ _MODE_STOP = b"\x00"  # SYSTEM__MODE_START: stop
 _MODE_START = b"\x40"  # SYSTEM__MODE_START: back-to-back ranging
 _RESET_LOW = b"\x00"
 _RESET_HIGH = b"\x01"
+_BACK_TO_BACK = b"\x00\x00\x0f\x89"  # the init table's period, shorter than any budget
 
 # Distance modes (Adafruit's distance_mode values): the one home of these two,
 # sensing/visibility.py chooses between them.
@@ -86,6 +90,8 @@ class RangeSensor:
         self._previous = bytearray(_RESULT_BLOCK_LEN)
         self._ready_level = 1  # init table: interrupt active high (0x0030 bit 4 = 0)
         self._recipes = {}  # mode * 1000 + budget_ms -> (register, bytes, ...)
+        self._osc = 0  # RESULT__OSC_CALIBRATE_VAL: the period's clock
+        self._period = bytearray(4)
         self._clear_state(now_ms)
         # Boot: hw.py has just raised XSHUT; the chip needs tBOOT (datasheet
         # 1.2 ms) before it answers. Then the init table is written and the
@@ -109,6 +115,8 @@ class RangeSensor:
         self.fov_cdeg = FOV_16X16_CDEG
         self._wanted_mode = LONG
         self._wanted_budget_ms = _BUDGET_MS
+        self.imp_ms = 0  # inter-measurement period, 0 = back to back
+        self._wanted_imp_ms = 0
         self.ok = False
         self.problem = ""
         self.faults = 0  # recoveries started since boot, for the session log
@@ -137,7 +145,8 @@ class RangeSensor:
                 if ticks_diff(now_ms, self._last_sample_ms) > _STALL_MS:
                     self._fault(now_ms, "no new range for 200 ms")
                 return False
-            if self._wanted_mode != self.mode or self._wanted_budget_ms != self.budget_ms:
+            if (self._wanted_mode != self.mode or self._wanted_budget_ms != self.budget_ms
+                    or self._wanted_imp_ms != self.imp_ms):
                 self._apply_mode()  # between two samples
                 self._last_sample_ms = now_ms
                 return False
@@ -166,7 +175,9 @@ class RangeSensor:
             # count is photon noise: one repeat of a large one is proof enough.
             self._same += 1
             ambient = (block[_OFS_AMBIENT] << 8) | block[_OFS_AMBIENT + 1]
-            if self._same >= _FROZEN_SAMPLES or ambient >= _NOISY_AMBIENT:
+            # Paced (10 Hz), a second repeat would come too late: the recovery
+            # must end within the blind limit (sensing/obstacle.py), as it does unpaced.
+            if self._same >= _FROZEN_SAMPLES or ambient >= _NOISY_AMBIENT or self.imp_ms:
                 self._fault(now_ms, "readings frozen")
             return False
         self._same = 0
@@ -183,6 +194,20 @@ class RangeSensor:
         """Ask for a distance mode (SHORT/LONG) and budget; applied between samples."""
         self._wanted_mode = mode
         self._wanted_budget_ms = budget_ms
+
+    def pace(self, imp_ms):
+        """Ask for a range every imp_ms (0: each as soon as the last ends)."""
+        self._wanted_imp_ms = imp_ms
+
+    def standby(self):
+        """Before deep sleep: ranging stopped, and XSHUT held low through the
+        sleep where it is wired (hardware standby); the boot after wakes it."""
+        try:
+            self.i2c.writeto_mem(self.addr, _SYSTEM__MODE_START, _MODE_STOP, addrsize=16)
+        except OSError:
+            pass  # a missing sensor is off already
+        if self.xshut is not None:
+            self.xshut.init(value=0, hold=True)
 
     # --- decoding -------------------------------------------------------------
     def _decode(self, block):
@@ -299,6 +324,7 @@ class RangeSensor:
     def _configure_after_init(self, now_ms):
         setup = self._chip_setup()
         self._ready_level = setup.ready_level()
+        self.imp_ms = 0  # a fresh init table ranges back to back
         for mode, budget_ms in _RECIPES:
             self._record(mode, budget_ms)
         self._record(self._wanted_mode, self._wanted_budget_ms)
@@ -331,10 +357,27 @@ class RangeSensor:
         i2c.writeto_mem(addr, _SYSTEM__MODE_START, _MODE_STOP, addrsize=16)
         for i in range(0, len(recipe), 2):
             i2c.writeto_mem(addr, recipe[i], recipe[i + 1], addrsize=16)
+        if self._wanted_imp_ms != self.imp_ms:
+            i2c.writeto_mem(addr, _SYSTEM__INTERMEASUREMENT_PERIOD, self._period_bytes(), addrsize=16)
         i2c.writeto_mem(addr, _SYSTEM__INTERRUPT_CLEAR, _CLEAR, addrsize=16)
         i2c.writeto_mem(addr, _SYSTEM__MODE_START, _MODE_START, addrsize=16)
         self.mode = self._wanted_mode
         self.budget_ms = self._wanted_budget_ms
+        self.imp_ms = self._wanted_imp_ms
+
+    def _period_bytes(self):
+        # ULD SetInterMeasurementInMs: period = clock * ms * 1.075, 32 bits big-endian.
+        imp = self._wanted_imp_ms
+        if not imp:
+            return _BACK_TO_BACK
+        if not self._osc:  # read once, at the first pacing (the chip's own clock)
+            osc = self.i2c.readfrom_mem(self.addr, _RESULT__OSC_CALIBRATE_VAL, 2, addrsize=16)
+            self._osc = ((osc[0] << 8) | osc[1]) & 0x3FF
+        v = self._osc * imp + self._osc * imp * 75 // 1000
+        b = self._period
+        for i in range(4):
+            b[i] = (v >> (24 - 8 * i)) & 0xFF
+        return b
 
     def _record(self, mode, budget_ms):
         """Adafruit's writes for this mode and budget, kept for later switches."""

@@ -8,6 +8,7 @@
 #     vis.stopping_mm(speed_mm_s)                         # v*(latency+reaction) + v^2/2a
 #     if vis.update_speed(now_ms, speed_mm_s): ...        # True: tell the runner (a notice)
 #     vis.too_fast                                        # the state, for the session's time
+#     tof.pace(vis.imp_ms)                                # 0: back to back (rearguard/power.py)
 #
 # The range model is docs/design.md's table (88% white target, 100 ms budget: long
 # 3.6 m dark / 0.73 m in strong sun of 200 kcps per SPAD, short ~1.36 m in
@@ -23,6 +24,12 @@ from rearguard.drivers.tof import LONG, SHORT
 # Budgets used: the longest that keeps updates frequent enough for TTC.
 _LONG_BUDGET_MS = const(50)
 _SHORT_BUDGET_MS = const(50)
+# Standing still (nothing closing either) for 3 s, not just a turn at the end
+# of a lap, ten ranges a second are enough, at half the sensor's current;
+# below the driver's 200 ms stall limit, and the first step or a closing
+# target brings back-to-back ranging at once (docs/power.md).
+_STILL_IMP_MS = const(100)
+_STILL_MS = const(3000)
 
 _LONG_DARK_MM = const(3600)
 _SHORT_DARK_MM = const(1360)
@@ -85,6 +92,9 @@ class Visibility:
         self._too_fast_pending = False
         self._noticed_ms = 0
         self._noticed_pct = 0  # needed range in % of the effective one at the last notice (0: none yet)
+        self.imp_ms = 0  # inter-measurement period wanted: 0 = back to back
+        self._moved_ms = 0  # the last time the runner (or a target) moved
+        self._started = False
 
     def sample(self, now_ms, ambient_kcps, spads, active_mode, active_budget_ms):
         """One ToF sample's ambient light; updates effective range and wanted mode."""
@@ -130,8 +140,13 @@ class Visibility:
         return v * (p.latency_ms + p.reaction_ms) // 1000 + v * v // (2 * p.braking_mm_s2)
 
     def update_speed(self, now_ms, speed_mm_s):
-        """Too fast while the stopping distance exceeds what the sensor can see.
-        True when the runner is to be told (a notice)."""
+        """Too fast while the stopping distance exceeds what the sensor can see
+        (True when the runner is to be told: a notice); and how often it must
+        range: paced while nobody moves."""
+        if speed_mm_s > 0 or not self._started:
+            self._started = True
+            self._moved_ms = now_ms  # stillness is timed from the first call
+        self.imp_ms = _STILL_IMP_MS if ticks_diff(now_ms, self._moved_ms) >= _STILL_MS else 0
         need = self.stopping_mm(speed_mm_s)
         self.needed_mm = need
         eff = self.effective_range_mm

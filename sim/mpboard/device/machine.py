@@ -1,6 +1,8 @@
 # `machine` on the virtual board (real MicroPython): the shared core
 # (vboard/machine_core.py, the ESP32 port's API written once for every virtual
-# board) with this board's glue to its pty host (js.mpboard). The chips are the
+# board) with this board's glue to its pty host (js.mpboard). It is on its USB
+# cable (the VBUS pin reads 1), so the firmware never sleeps on it; a deep
+# sleep would wait for the button. The chips are the
 # shared register models fed by the trace (vboard/trace_player.py), wired as
 # the launcher describes the board; pin and PWM changes, boots and watchdog
 # resets go to the hardware log; I2C, PWM and WDT calls serve the serial line;
@@ -76,6 +78,8 @@ class _Board(_core.Board):
         button = _BOARD["BUTTON"]
         if pin == button["pin"] and self.pins.mode[pin] != _core.Pin.OUT:
             return 0 if self.player.button_pressed() == button["active_low"] else 1
+        if pin == _BOARD.get("VBUS"):
+            return 1  # on its USB cable, as mpremote talks to it
         return self.pins.level(pin)
 
     def pin_written(self, pin, level):
@@ -138,6 +142,17 @@ class _Board(_core.Board):
 
     def sleep_ms(self, ms):
         _time.sleep_ms(ms)
+
+    def sleep_until_wake(self, ms):
+        # Deep sleep: the serial line still served, until a wake pin (the
+        # button) or the timer; the watchdog sleeps with the CPU.
+        self.wdt_timeout_ms = 0
+        _time.watchdog = None
+        start = _time.ticks_ms()
+        while not self.woken():
+            if ms and _time.ticks_diff(_time.ticks_ms(), start) >= ms:
+                break
+            _time.sleep_ms(50)
 
     def idle(self):
         _service()

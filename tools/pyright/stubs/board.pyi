@@ -12,3 +12,4 @@ MOTOR: dict[str, Any]
 BUTTON: dict[str, Any]
 BATTERY: dict[str, Any]
 LED: dict[str, Any] | None
+VBUS: int | None
