@@ -86,7 +86,7 @@ class Obstacle:
         self.reflectance = float(spec["reflectance"])
         self.fill = float(spec.get("fill", 1.0))
         self.radius = float(spec.get("radius_mm", 0))
-        self.segment = self.kind in ("wall", "fence")
+        self.segment = self.kind in ("wall", "fence", "bench")  # docs/scenarios.md: solid segments
         if self.segment:
             length = float(spec.get("width_mm", spec.get("length_mm", 10000)))
             angle = math.radians(spec.get("angle_deg", 0))

@@ -21,3 +21,34 @@ def test_a_kerb_moves_the_blended_range_by_little_until_it_is_close():
     kerb = [[0, 0], [1300, 0], [1300, 150], [4300, 150]]
     _q, with_kerb = tg.look(tg.world(pitch, kerb), cols, rows, top, down)
     assert abs(with_kerb - flat) < 40
+
+
+def test_no_second_sensor_looking_down_could_warn_early_enough():
+    # Issue 14's acceptance: a trip alert with >= 0.8 of the time from the
+    # hazard entering the view to contact. A blended range is moved beyond its
+    # noise only once the hazard fills much of the view: even an alert at that
+    # first moment, with no sample to confirm it, gets less than 0.8 - for
+    # every pitch and ROI tried, every hazard, at any speed.
+    for down, rows in tg.SECOND_SENSORS:
+        for name, hazard in tg.HAZARDS:
+            enters, seen = tg.sighting(down, rows, hazard)
+            assert enters is not None and seen is not None, (down, rows, name)
+            assert seen / enters < 0.8, (down, rows, name, enters, seen)
+
+
+def test_at_running_pace_the_best_lead_is_shorter_than_a_reaction():
+    # 45 deg down: the ground is ranged in shade, and a 150 mm kerb shifts it
+    # beyond the noise about 0.9 m back: 0.17 s before the clip is over it at
+    # 2.5 m/s once 3 samples confirm it, a third of the runner's 0.5 s reaction.
+    enters, seen = tg.sighting(45, 16, tg.HAZARDS[0][1])
+    _best, _walk, _walk_ratio, run_lead, _run_ratio = tg.leads(enters, seen)
+    assert 0 < run_lead < 0.25
+
+
+def test_a_bench_is_a_solid_segment_the_sensor_ranges():
+    # docs/scenarios.md: a bench is a 1.6 m solid segment 450 mm high; looking
+    # 45 deg down, one 800 mm back is nearer than the ground behind it.
+    _q, flat = tg.look(tg.world(0), 16, 16, 0, 45)
+    bench = {"id": "bench", "kind": "bench", "x_mm": 800}
+    _q, with_bench = tg.look(tg.world(0, obstacles=[bench]), 16, 16, 0, 45)
+    assert with_bench < flat - 50

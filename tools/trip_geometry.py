@@ -3,11 +3,16 @@ runner (issue 14), from the simulator's sensor physics (docs/simulator.md):
 for each arrangement, how strong the ground's return is (q: 1.0 = the edge of
 a valid range, below 0.6 nothing is reported) and how far a 150 mm kerb, a
 100 mm kerb, a 170 mm step down and a 450 mm dog move the reported range as
-they come closer. docs/obstacle.md, "Trip hazards", has the decision.
+they come closer; then, for a second sensor pitched 40-50 deg down, when each
+hazard enters its view, when it first moves the range beyond the ranging
+noise, and what lead that leaves a runner. docs/obstacle.md, "Trip hazards",
+has the decision.
 
     .venv/bin/python -m tools.trip_geometry          # the tables
 """
 
+import math
+import statistics
 import sys
 
 from sim.chips.rng import Rng
@@ -37,12 +42,16 @@ ARRANGEMENTS = (
 )
 
 
-def world(pitch, profile=None, obstacles=(), ambient="shade"):
+def world(pitch, profile=None, obstacles=(), ambient="shade", speed=0, bumps_mm=0):
     ground = {"reflectance": GROUND}
     if profile:
         ground["profile"] = profile
-    spec = check({"name": "geometry", "duration_ms": 1000, "ambient": ambient, "ground": ground,
-                  "runner": {"speed": 0, "pitch_deg": pitch, "mount_height_mm": HEIGHT_MM},
+    if bumps_mm:
+        ground["bumps_mm"] = bumps_mm
+    duration = 20000 if speed else 1000
+    spec = check({"name": "geometry", "duration_ms": duration, "ambient": ambient, "ground": ground,
+                  "runner": {"speed": [[0, speed], [duration, speed]], "pitch_deg": pitch,
+                             "mount_height_mm": HEIGHT_MM},
                   "obstacles": list(obstacles)})
     return World(spec, Rng(1))
 
@@ -80,10 +89,109 @@ def rows_for(arrangement):
     return out
 
 
+# --- the gate for a second sensor looking down (issue 14) ---------------------------------
+SECOND_SENSORS = ((40, 16), (45, 16), (50, 16), (50, 8), (55, 4))  # (deg down, ROI rows)
+SAMPLE_S = 0.06  # one long-mode 50 ms ranging with a target (the chip stretches it)
+CONFIRM_SAMPLES = 3  # a return short of the ground must persist to be told from noise
+SPEEDS_MM_S = (1200, 2500)  # walking, running
+
+
+def _steps(d, rise, n):
+    """A ground profile: n steps of `rise` mm (280 mm deep) from d on."""
+    pts = [[0, 0], [d, 0]]
+    for i in range(n):
+        pts += [[d + 280 * i, rise * (i + 1)], [d + 280 * (i + 1), rise * (i + 1)]]
+    return pts + [[d + 5000, rise * n]]
+
+
+HAZARDS = (  # (name, hazard whose near edge is d mm behind the clip -> world keywords)
+    ("kerb 150 mm", lambda d: {"profile": [[0, 0], [d, 0], [d, 150], [d + 3000, 150]]}),
+    ("kerb 100 mm", lambda d: {"profile": [[0, 0], [d, 0], [d, 100], [d + 3000, 100]]}),
+    ("step down 170 mm", lambda d: {"profile": [[0, 0], [d, 0], [d, -170], [d + 3000, -170]]}),
+    ("stairs up", lambda d: {"profile": _steps(d, 170, 4)}),
+    ("stairs down", lambda d: {"profile": _steps(d, -170, 4)}),
+    ("dog", lambda d: {"obstacles": [{"id": "dog", "kind": "dog", "x_mm": d + 200}]}),
+    ("low bench", lambda d: {"obstacles": [{"id": "bench", "kind": "bench", "x_mm": d}]}),
+)
+
+
+def noise_mm(q, ambient="shade"):
+    """The chip model's ranging noise (1 sigma) for a return of strength q (sim/chips/vl53l1x.py)."""
+    a = min(AMBIENT_PRESETS[ambient] / 200.0, 1.0)
+    return (10.0 + 2.5 * a) * (1.0 + 0.6 / max(q, 0.6))
+
+
+def sighting(down, rows, hazard, ambient="shade"):
+    """(mm behind the clip where the hazard enters the view of a sensor `down` deg
+    down through a centred 16 x `rows` ROI, where it first moves the noise-free
+    range by 3 sigma or takes the return away): the best any firmware could do."""
+    top = 8 - rows // 2
+    q0, r0 = look(world(0, ambient=ambient), 16, rows, top, down, ambient)
+    sigma = noise_mm(q0, ambient)
+    enters = seen = None
+    for d in range(3000, 0, -20):
+        q, r = look(world(0, ambient=ambient, **hazard(d)), 16, rows, top, down, ambient)
+        if enters is None and (abs(r - r0) > 0.5 or abs(q - q0) > 0.002):
+            enters = d
+        if abs(r - r0) > 3 * sigma or q < 0.6:
+            return enters, d
+    return enters, seen
+
+
+def leads(enters, seen):
+    """(best lead ratio: alert at the first sighting; per speed: lead s with
+    CONFIRM_SAMPLES to confirm, and that lead's ratio to the time in view).
+    Contact is the clip over the hazard's edge: the heel gets there first."""
+    out = [seen / enters]
+    for v in SPEEDS_MM_S:
+        lead = seen / v - CONFIRM_SAMPLES * SAMPLE_S
+        out += [lead, lead / (enters / v)]
+    return out
+
+
+def ground_spread(down, speed, bumps_mm):
+    """Standard deviation (mm) of the noise-free range of the ground while
+    running: as reported, and after taking out the true pitch (the best a
+    pitch-driven prediction could do)."""
+    w = world(0, speed=speed, bumps_mm=bumps_mm)
+    raw, rest = [], []
+    for k in range(60, 300):
+        scene = w.scene(k * 60000, 27.0, -down, 0.0, 27.0)
+        pitch = w.attitude(w.t_us)[0]
+        raw.append(scene.distance_mm)
+        rest.append(scene.distance_mm * math.sin(math.radians(down + pitch)))
+    return statistics.pstdev(raw), statistics.pstdev(rest) / math.sin(math.radians(down))
+
+
+def second_sensor_rows(down, rows):
+    out = []
+    for ambient in ("dark", "shade", "overcast", "sun"):
+        q, r = look(world(0, ambient=ambient), 16, rows, 8 - rows // 2, down, ambient)
+        out.append("ground in %-8s q %.2f at %4d mm" % (ambient, q, r))
+    for name, hazard in HAZARDS:
+        enters, seen = sighting(down, rows, hazard)
+        best, lw, rw, lr, rr = leads(enters, seen)
+        out.append("%-16s in view from %4d mm, seen from %4d: best ratio %.2f | walk lead %.2f s"
+                   " ratio %.2f | run lead %.2f s ratio %.2f" % (name, enters, seen, best, lw, rw, lr, rr))
+    spreads = ((1200, 0), (2500, 0), (2500, 15), (2500, 30)) if rows == 16 else ()
+    for speed, bumps in spreads:
+        raw, rest = ground_spread(down, speed, bumps)
+        out.append("ground while running %.1f m/s, bumps %2d mm: range sd %2.0f mm, %2.0f mm with the"
+                   " true pitch taken out" % (speed / 1000, bumps, raw, rest))
+    return out
+
+
 def main():
     for a in ARRANGEMENTS:
         print(a[0])
         for line in rows_for(a):
+            print("   ", line)
+    print("\nA second sensor looking down (shade; seen = the noise-free range moves by 3 sigma"
+          " or the return is lost; leads with %d samples to confirm, clip over the edge = contact)"
+          % CONFIRM_SAMPLES)
+    for down, rows in SECOND_SENSORS:
+        print("second sensor %d deg down, ROI 16x%d" % (down, rows))
+        for line in second_sensor_rows(down, rows):
             print("   ", line)
     return 0
 
