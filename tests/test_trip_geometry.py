@@ -34,6 +34,9 @@ def test_no_second_sensor_looking_down_could_warn_early_enough():
             enters, seen = tg.sighting(down, rows, hazard)
             assert enters is not None and seen is not None, (down, rows, name)
             assert seen / enters < 0.8, (down, rows, name, enters, seen)
+    for height in (800, 1200):  # a clip worn lower or higher
+        for name, hazard in tg.HAZARDS:
+            assert tg.best_ratio(45, 16, hazard, height) < 0.8, (height, name)
 
 
 def test_at_running_pace_the_best_lead_is_shorter_than_a_reaction():

@@ -16,7 +16,7 @@ import statistics
 import sys
 
 from sim.chips.rng import Rng
-from sim.chips.vl53l1x import fov_deg, max_range_mm, roi_offset_deg
+from sim.chips.vl53l1x import Q_NO_TARGET, fov_deg, max_range_mm, roi_offset_deg
 from sim.schema import check
 from sim.vboard.chips import roi_fits
 from sim.world import AMBIENT_PRESETS, World
@@ -42,7 +42,8 @@ ARRANGEMENTS = (
 )
 
 
-def world(pitch, profile=None, obstacles=(), ambient="shade", speed=0, bumps_mm=0):
+def world(pitch, profile=None, obstacles=(), ambient="shade", speed=0, bumps_mm=0,
+          height_mm=HEIGHT_MM):
     ground = {"reflectance": GROUND}
     if profile:
         ground["profile"] = profile
@@ -51,7 +52,7 @@ def world(pitch, profile=None, obstacles=(), ambient="shade", speed=0, bumps_mm=
     duration = 20000 if speed else 1000
     spec = check({"name": "geometry", "duration_ms": duration, "ambient": ambient, "ground": ground,
                   "runner": {"speed": [[0, speed], [duration, speed]], "pitch_deg": pitch,
-                             "mount_height_mm": HEIGHT_MM},
+                             "mount_height_mm": height_mm},
                   "obstacles": list(obstacles)})
     return World(spec, Rng(1))
 
@@ -121,19 +122,23 @@ def noise_mm(q, ambient="shade"):
     return (10.0 + 2.5 * a) * (1.0 + 0.6 / max(q, 0.6))
 
 
-def sighting(down, rows, hazard, ambient="shade"):
+def sighting(down, rows, hazard, ambient="shade", height_mm=HEIGHT_MM):
     """(mm behind the clip where the hazard enters the view of a sensor `down` deg
     down through a centred 16 x `rows` ROI, where it first moves the noise-free
-    range by 3 sigma or takes the return away): the best any firmware could do."""
+    range by 3 sigma or takes the return away): the best any firmware could do.
+    (None, None) if the ground itself is not ranged."""
     top = 8 - rows // 2
-    q0, r0 = look(world(0, ambient=ambient), 16, rows, top, down, ambient)
+    q0, r0 = look(world(0, ambient=ambient, height_mm=height_mm), 16, rows, top, down, ambient)
+    if q0 < Q_NO_TARGET:
+        return None, None
     sigma = noise_mm(q0, ambient)
     enters = seen = None
     for d in range(3000, 0, -20):
-        q, r = look(world(0, ambient=ambient, **hazard(d)), 16, rows, top, down, ambient)
+        w = world(0, ambient=ambient, height_mm=height_mm, **hazard(d))
+        q, r = look(w, 16, rows, top, down, ambient)
         if enters is None and (abs(r - r0) > 0.5 or abs(q - q0) > 0.002):
             enters = d
-        if abs(r - r0) > 3 * sigma or q < 0.6:
+        if abs(r - r0) > 3 * sigma or q < Q_NO_TARGET:
             return enters, d
     return enters, seen
 
@@ -147,6 +152,11 @@ def leads(enters, seen):
         lead = seen / v - CONFIRM_SAMPLES * SAMPLE_S
         out += [lead, lead / (enters / v)]
     return out
+
+
+def best_ratio(down, rows, hazard, height_mm):
+    enters, seen = sighting(down, rows, hazard, "shade", height_mm)
+    return None if seen is None or enters is None else seen / enters
 
 
 def ground_spread(down, speed, bumps_mm):
@@ -173,6 +183,10 @@ def second_sensor_rows(down, rows):
         best, lw, rw, lr, rr = leads(enters, seen)
         out.append("%-16s in view from %4d mm, seen from %4d: best ratio %.2f | walk lead %.2f s"
                    " ratio %.2f | run lead %.2f s ratio %.2f" % (name, enters, seen, best, lw, rw, lr, rr))
+    for height in (800, 1200) if rows == 16 else ():
+        ratios = [best_ratio(down, rows, hazard, height) for _name, hazard in HAZARDS]
+        out.append("clip at %.1f m: best ratio %s" % (height / 1000, "ground not ranged" if None in ratios
+                                                       else "%.2f-%.2f" % (min(ratios), max(ratios))))
     spreads = ((1200, 0), (2500, 0), (2500, 15), (2500, 30)) if rows == 16 else ()
     for speed, bumps in spreads:
         raw, rest = ground_spread(down, speed, bumps)
