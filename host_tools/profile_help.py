@@ -8,7 +8,7 @@ MEANING = {
     "reaction_ms": "runner's reaction time to a buzz",
     "latency_ms": "sensor-to-motor latency budget",
     "braking_mm_s2": "deceleration the runner can brake with",
-    "stride_mm": "backward stride (two steps) for the speed estimate",
+    "stride_mm": "backward stride (two steps) at 180 steps/min, for the speed estimate; the clip learns it",
     "run_speed_mm_s": "running speed assumed when gait has no estimate",
     "mount_height_mm": "height of the clip above the ground",
     "ttc_caution_ms": "time-to-collision that starts CAUTION",

@@ -138,7 +138,7 @@ class TraceSource:
         row = rows[i]
         return row[0] * 1000, row[1:7]
 
-    def scene(self, now_us, fov_deg):
+    def scene(self, now_us, fov_deg, *_aim):
         # Only for traces without range columns: an empty path in the shade.
         scene = Scene()
         scene.ambient_kcps_per_spad = 20.0

@@ -18,14 +18,18 @@ fixed steps, so a run is the same for the same seed whatever the firmware does
 between steps.
 """
 
+import bisect
 import math
 
 from sim import machine
-from sim.runner import BalanceEvent, Gait, profile_value
+from sim.runner import TURN_S, BalanceEvent, Gait, profile_value, smooth_bump, smooth_bump_rate
 
 STEP_US = 5000
 BODY_HALF_WIDTH_MM = 250  # the runner's shoulders/hips either side of the clip
 BODY_DEPTH_MM = 300  # from the clip (on the back) to the front of the body
+TURN_BACK_S = TURN_S  # the reaction's turn-round in place takes as long as a running one
+STRAY_SIGNAL = 0.3  # a fully smudged window's stray return (scene signal units)
+STRAY_MM = 25.0  # ... and where it comes from: the cover glass
 AMBIENT_PRESETS = {"dark": 0.0, "night": 0.0, "shade": 20.0, "overcast": 50.0, "sun": 200.0,
                    "strong_sun": 250.0}
 
@@ -76,11 +80,13 @@ class Obstacle:
         self.vy = float(spec.get("vy_mm_s", 0))
         self.start_ms = spec.get("start_ms", 0)
         self.stop_ms = spec.get("stop_ms")
+        self.path = spec.get("path")  # [[t_ms, x_mm, y_mm], ...]: waypoints instead of vx/vy
+        self.ground = None  # the World's Ground: obstacles stand on it
         self.height = float(spec["height_mm"])
         self.reflectance = float(spec["reflectance"])
         self.fill = float(spec.get("fill", 1.0))
         self.radius = float(spec.get("radius_mm", 0))
-        self.segment = self.kind in ("wall", "fence")
+        self.segment = self.kind in ("wall", "fence", "bench")  # docs/scenarios.md: solid segments
         if self.segment:
             length = float(spec.get("width_mm", spec.get("length_mm", 10000)))
             angle = math.radians(spec.get("angle_deg", 0))
@@ -89,6 +95,8 @@ class Obstacle:
             self.half_dy = math.cos(angle) * length / 2
 
     def position(self, t_ms):
+        if self.path is not None:
+            return path_point(self.path, t_ms)
         t = t_ms
         if self.stop_ms is not None and t > self.stop_ms:
             t = self.stop_ms
@@ -96,12 +104,14 @@ class Obstacle:
         return self.x0 + self.vx * moving / 1000.0, self.y0 + self.vy * moving / 1000.0
 
     def velocity(self, t_ms):
+        if self.path is not None:
+            return path_velocity(self.path, t_ms)
         if t_ms < self.start_ms or (self.stop_ms is not None and t_ms > self.stop_ms):
             return 0.0, 0.0
         return self.vx, self.vy
 
     def ray_hit(self, t_ms, ox, oy, oz, dx, dy, dz, ray_index):
-        """Distance along the ray (mm) to this obstacle, or None."""
+        """(distance along the ray mm, cosine of the incidence) to this obstacle, or None."""
         cx, cy = self.position(t_ms)
         if self.segment:
             if self.fill < 1.0 and (ray_index * 0.618034) % 1.0 >= self.fill:
@@ -116,6 +126,8 @@ class Obstacle:
             u = (wx * dy - wy * dx) / den
             if t <= 0 or u < 0 or u > 1:
                 return None
+            # the face's normal in plan is (ey, -ex) / |e|
+            cos_inc = abs(dx * ey - dy * ex) / math.hypot(ex, ey)
         else:
             px, py = ox - cx, oy - cy
             a = dx * dx + dy * dy
@@ -129,10 +141,13 @@ class Obstacle:
             t = (-b - math.sqrt(disc)) / (2 * a)
             if t <= 0:
                 return None
+            # the radial normal at the hit point
+            cos_inc = abs((px + t * dx) * dx + (py + t * dy) * dy) / self.radius
         z = oz + t * dz
-        if z < 0 or z > self.height:
+        base = self.ground.height(cx) if self.ground is not None else 0.0
+        if z < base or z > base + self.height:
             return None
-        return t
+        return t, cos_inc
 
     def points(self, t_ms):
         """Plan-view points of the obstacle's outline near the path (segments sampled)."""
@@ -143,27 +158,168 @@ class Obstacle:
         return [(cx - self.half_dx + 2 * self.half_dx * i / n,
                  cy - self.half_dy + 2 * self.half_dy * i / n) for i in range(n + 1)]
 
-    def gap_mm(self, t_ms, rx, ry, lateral_margin=0.0):
-        """Distance along the path from the clip to this obstacle where it crosses
-        the runner's body band, or None if it is not on the path now."""
+    def gap_mm(self, t_ms, rx, ry, lateral_margin=0.0, heading=0.0):
+        """Distance along the path (the runner's heading, deg) from the clip to this
+        obstacle where it crosses the runner's body band, or None if it is not on
+        the path now."""
         band = BODY_HALF_WIDTH_MM + lateral_margin
+        ch, sh = _cos_sin(heading)
         best = None
         for px, py in self.points(t_ms):
-            off = abs(py - ry) - band
+            ax, ay = px - rx, py - ry
+            along = ax * ch + ay * sh
+            off = abs(ay * ch - ax * sh) - band
             if off > self.radius:
                 continue
             depth = math.sqrt(self.radius * self.radius - off * off) if off > 0 else self.radius
-            gap = px - depth - rx
+            gap = along - depth
             if best is None or gap < best:
                 best = gap
         return best
 
-    def touches(self, t_ms, rx, ry):
-        gap = self.gap_mm(t_ms, rx, ry)
+    def approach_mm_s(self, t_ms, heading=0.0):
+        """Its own speed towards the runner along the path (+ = coming closer)."""
+        vx, vy = self.velocity(t_ms)
+        ch, sh = _cos_sin(heading)
+        return -(vx * ch + vy * sh)
+
+    def touches(self, t_ms, rx, ry, heading=0.0):
+        gap = self.gap_mm(t_ms, rx, ry, 0.0, heading)
         if gap is None:
             return False
         # Contact: some part of it is inside the body box behind the clip.
         return gap <= 0 and gap > -(BODY_DEPTH_MM + 2 * self.radius + 200)
+
+
+def _cos_sin(heading_deg):
+    if heading_deg == 0.0:
+        return 1.0, 0.0
+    h = math.radians(heading_deg)
+    return math.cos(h), math.sin(h)
+
+
+def path_point(path, t_ms):
+    """(x, y) along waypoints [[t_ms, x, y], ...]: linear between, held outside."""
+    if t_ms <= path[0][0]:
+        return float(path[0][1]), float(path[0][2])
+    for i in range(1, len(path)):
+        t1, x1, y1 = path[i]
+        if t_ms <= t1:
+            t0, x0, y0 = path[i - 1]
+            u = (t_ms - t0) / (t1 - t0) if t1 > t0 else 1.0
+            return x0 + (x1 - x0) * u, y0 + (y1 - y0) * u
+    return float(path[-1][1]), float(path[-1][2])
+
+
+def path_velocity(path, t_ms):
+    for i in range(1, len(path)):
+        t1, x1, y1 = path[i]
+        t0, x0, y0 = path[i - 1]
+        if t0 <= t_ms < t1:
+            return (x1 - x0) * 1000.0 / (t1 - t0), (y1 - y0) * 1000.0 / (t1 - t0)
+    return 0.0, 0.0
+
+
+class Ground:
+    """The path's surface: flat at z = 0, or a height profile along world x
+    ([[x_mm, z_mm], ...], linear between points, level beyond the ends; two
+    points at one x make a step) with optional bumps. Obstacles and the runner
+    stand on it."""
+
+    BUMP_STEP_MM = 250
+
+    def __init__(self, spec, rng=None, extent_mm=0.0):
+        self.reflectance = float(spec.get("reflectance", 0.3))
+        points = [(float(x), float(z)) for x, z in spec.get("profile", [])]
+        bumps = float(spec.get("bumps_mm", 0))
+        if bumps > 0 and rng is not None:
+            points = _with_bumps(points, bumps, rng, extent_mm, self.BUMP_STEP_MM)
+        # knots: unique x, the height arriving from the left and leaving to the right
+        self.xs, self.z_left, self.z_right = [], [], []
+        for x, z in points:
+            if self.xs and self.xs[-1] == x:
+                self.z_right[-1] = z
+            else:
+                self.xs.append(x)
+                self.z_left.append(z)
+                self.z_right.append(z)
+        self.flat = not points
+
+    def height(self, x):
+        if self.flat:
+            return 0.0
+        xs = self.xs
+        if x < xs[0]:
+            return self.z_left[0]
+        if x >= xs[-1]:
+            return self.z_right[-1]
+        i = bisect.bisect_right(xs, x)  # xs[i - 1] <= x < xs[i]
+        x0, x1 = xs[i - 1], xs[i]
+        z0, z1 = self.z_right[i - 1], self.z_left[i]
+        return z0 + (z1 - z0) * (x - x0) / (x1 - x0)
+
+    def ray_hit(self, ox, oz, dx, dz, max_t):
+        """(distance along the ray, cosine of the incidence) where a ray from
+        (ox, oz) heading (dx, dz) (x along the path, z up: parts of a unit
+        vector) meets the surface within max_t, or None."""
+        if self.flat:
+            return (oz / -dz, -dz) if dz < -1e-6 else None
+        if abs(dx) < 1e-9:
+            g = self.height(ox)
+            return ((oz - g) / -dz, -dz) if dz < -1e-6 and oz > g else None
+        xs = self.xs
+        if dx > 0:
+            order = range(bisect.bisect_right(xs, ox), len(xs))
+            arrive, leave = self.z_left, self.z_right
+        else:
+            order = range(bisect.bisect_left(xs, ox) - 1, -1, -1)
+            arrive, leave = self.z_right, self.z_left
+        xa, za, ta = ox, self.height(ox), 0.0
+        for k in list(order) + [None]:
+            if k is None:  # level beyond the last knot
+                xb = ox + dx * max_t
+                zb = za
+            else:
+                xb, zb = xs[k], arrive[k]
+            tb = (xb - ox) / dx
+            gap_a, gap_b = oz + ta * dz - za, oz + tb * dz - zb
+            if gap_b <= 0 < gap_a:
+                t = ta + (tb - ta) * gap_a / (gap_a - gap_b)
+                m = (zb - za) / (xb - xa)
+                return t, max(0.0, (m * dx - dz) / math.sqrt(1 + m * m))
+            if k is None or tb > max_t:
+                return None
+            z_next = leave[k]
+            ray_z = oz + tb * dz
+            if zb < ray_z <= z_next:  # the face of a step up
+                return tb, abs(dx)
+            xa, za, ta = xb, z_next, tb
+        return None
+
+
+def _with_bumps(points, amp, rng, extent_mm, step_mm):
+    """The profile's points (steps kept) plus a smooth random undulation of
+    about +-amp (standard deviation), a new value every step_mm."""
+    base = Ground({"profile": [[x, z] for x, z in points]}) if points else Ground({})
+    grid = {}
+    level = 0.0
+    x = -5000.0
+    while x <= extent_mm:
+        level = 0.6 * level + rng.gauss(0.0, 0.8 * amp)
+        grid[x] = level
+        x += step_mm
+
+    def bump(x):
+        g = -5000.0 + (x + 5000.0) // step_mm * step_mm
+        z0, z1 = grid.get(g, 0.0), grid.get(g + step_mm, 0.0)
+        return z0 + (z1 - z0) * (x - g) / step_mm
+
+    out = [(x, base.height(x) + z) for x, z in grid.items() if x not in base.xs]
+    for x, zl, zr in zip(base.xs, base.z_left, base.z_right):
+        out.append((x, zl + bump(x)))
+        out.append((x, zr + bump(x)))
+    out.sort(key=lambda p: p[0])  # stable: a step keeps its left before its right
+    return out
 
 
 class World:
@@ -180,12 +336,20 @@ class World:
         self.mount_mm = float(runner.get("mount_height_mm", 1000))
         self.base_pitch = float(runner.get("pitch_deg", 0.0))
         self.pitch_profile = runner.get("pitch_profile")
+        self.heading_profile = runner.get("heading_deg")  # the path's direction over time
         reaction = runner.get("reaction", {})
         self.react = react and reaction.get("enabled", True)
         self.reaction_ms = reaction.get("reaction_ms", 500)
         self.braking = float(reaction.get("braking_mm_s2", 3000))
+        self.resume_ms = reaction.get("resume_ms")  # None: stays stopped
+        self.turn_back = reaction.get("turn_back", False)
+        self.accel = float(reaction.get("accel_mm_s2", 1500))
+        ground = spec.get("ground", {})
+        extent = max(v for _t, v in self.speed_profile) * spec["duration_ms"] / 1000.0 + 20000
+        self.ground = Ground(ground, rng.fork(5) if ground.get("bumps_mm") else None, extent)
         self.obstacles = [Obstacle(o) for o in spec.get("obstacles", [])]
-        self.ground_reflectance = float(spec.get("ground", {}).get("reflectance", 0.3))
+        for ob in self.obstacles:
+            ob.ground = self.ground
         self.ambient = spec.get("ambient", [[0, 20.0]])
         self.balance = [BalanceEvent(b) for b in spec.get("balance", [])]
         self.faults = sorted(spec.get("faults", []), key=lambda f: f["t_ms"])
@@ -196,11 +360,15 @@ class World:
         self.v = float(profile_value(self.speed_profile, 0))
         self.dv = 0.0  # mm/s^2 along the path
         self.braking_from_ms = None  # the runner brakes from then on (reaction model)
+        self.stopped_ms = None  # ... and stood still from then on
+        self.resuming = False  # ... and is getting back to the scheduled speed
+        self.turn_backs = []  # start times of turn-rounds in place (the reaction's turn_back)
         self.alert_ms = None  # first obstacle alert the firmware raised
         self.felt_ms = None  # first motor buzz at or after that alert
         self.collisions = {}  # obstacle id -> t_ms of contact
         self.contact_ms = {}  # same, including later contacts after the first
         self.covered = False
+        self.cover = 0.0  # a partly covered window (0..1): dims the view, adds a stray return
         self.saturation = None  # (until_ms, accel_mg, gyro_mdps)
         self.chips = {}  # "tof", "imu" -> chip model, for the fault timeline
         self.fault_index = 0
@@ -227,6 +395,26 @@ class World:
     def t_ms(self):
         return self.t_us // 1000
 
+    @property
+    def ground_reflectance(self):
+        return self.ground.reflectance
+
+    @ground_reflectance.setter
+    def ground_reflectance(self, value):
+        self.ground.reflectance = value
+
+    def heading(self, t_ms):
+        """(direction of travel deg, its rate deg/s): the path's heading plus turn-backs."""
+        h, rate = 0.0, 0.0
+        if self.heading_profile is not None:
+            h = profile_value(self.heading_profile, t_ms)
+            rate = profile_slope(self.heading_profile, t_ms)
+        for t0 in self.turn_backs:
+            u = (t_ms - t0) / 1000.0 / TURN_BACK_S
+            h += 180.0 * smooth_bump(u)
+            rate += 180.0 * smooth_bump_rate(u, TURN_BACK_S)
+        return h, rate
+
     def step(self):
         dt = STEP_US / 1e6
         self.t_us += STEP_US
@@ -238,7 +426,7 @@ class World:
         if lying or (self.collisions and self.stop_on_contact):
             self.v = 0.0
         elif self.braking_from_ms is not None and t >= self.braking_from_ms:
-            self.v = max(0.0, self.v - self.braking * dt)
+            self.brake_and_resume(t, dt)
         else:
             self.v = float(profile_value(self.speed_profile, t))
             for ev in self.balance:
@@ -249,10 +437,15 @@ class World:
                     u = (t - ev.t_ms) / (ev.tip_ms + ev.fall_ms)
                     self.v = ev.onset_speed * (1 - u) if u < 1 else 0.0
         self.dv = (self.v - v_old) / dt
-        self.x += self.v * dt
+        h = self.heading(t)[0]
+        ch, sh = _cos_sin(h)
+        self.x += self.v * dt * ch
+        self.y += self.v * dt * sh
         self.gait.advance(dt, self.v, t)
         for ob in self.obstacles:
-            if ob.id not in self.collisions and ob.touches(t, self.x, self.y):
+            # (a runner turning round on the spot runs into nothing)
+            if ob.id not in self.collisions and (self.v > 0 or ob.approach_mm_s(t, h) > 0) \
+                    and ob.touches(t, self.x, self.y, h):
                 self.collisions[ob.id] = t
         self.steps_done += 1
         if self.steps_done % self.truth_every == 0:
@@ -269,9 +462,30 @@ class World:
         return False
 
     # --- the reaction model ------------------------------------------------------------
+    def brake_and_resume(self, t_ms, dt):
+        """Braking to a stop; with `resume_ms`, standing that long, turning round if
+        `turn_back`, then back up to the scheduled speed (the next alert counts anew)."""
+        if self.resuming:
+            target = float(profile_value(self.speed_profile, t_ms))
+            self.v = min(target, self.v + self.accel * dt)
+            if self.v >= target:
+                self.resuming = False
+                self.braking_from_ms = self.stopped_ms = None
+                self.alert_ms = self.felt_ms = None
+            return
+        self.v = max(0.0, self.v - self.braking * dt)
+        if self.v > 0 or self.resume_ms is None:
+            return
+        if self.stopped_ms is None:
+            self.stopped_ms = t_ms
+            if self.turn_back:
+                self.turn_backs.append(t_ms + max(0, self.resume_ms - TURN_BACK_S * 1000))
+        elif t_ms - self.stopped_ms >= self.resume_ms:
+            self.resuming = True
+
     def obstacle_alert(self, t_ms):
         """The firmware raised an obstacle alert (the scenario's event sink calls this)."""
-        if self.alert_ms is None:
+        if self.alert_ms is None and self.braking_from_ms is None:
             self.alert_ms = t_ms
 
     def feel_motor(self, t_ms):
@@ -329,9 +543,13 @@ class World:
             if end is not None:
                 self.later(end, lambda: setattr(bus, "hung", False), "bus released")
         elif kind == "covered":
-            self.covered = True
+            cover = fault.get("cover", 1.0)
+            if cover >= 1.0:
+                self.covered = True
+            else:
+                self.cover = cover
             if end is not None:
-                self.later(end, lambda: setattr(self, "covered", False), "uncovered")
+                self.later(end, self.uncover, "uncovered")
         elif kind == "imu_saturation":
             self.saturation = (end if end is not None else t_ms + 200,
                                fault.get("accel_mg", 24000.0), fault.get("gyro_mdps", 2500000.0))
@@ -341,6 +559,10 @@ class World:
             for fn in self.power_cut_hooks:
                 fn()
             self.power_cut = self.board is not None
+
+    def uncover(self):
+        self.covered = False
+        self.cover = 0.0
 
     # --- attitude and motion --------------------------------------------------------
     @property
@@ -363,6 +585,9 @@ class World:
             (t_us - self.t_us) / 1e6, self.v, self.dv, t_ms)
         pitch += base
         pitch_rate += base_rate
+        heading, heading_rate = self.heading(t_ms)
+        yaw += heading
+        yaw_rate += heading_rate
         for ev in self.balance:
             p, pr = ev.pitch(t_ms)
             pitch += p
@@ -373,6 +598,7 @@ class World:
         return pitch, roll, yaw, pitch_rate, roll_rate, yaw_rate
 
     def height_mm(self, t_ms):
+        """The clip's height above the ground under the runner's feet."""
         h = self.mount_mm
         for ev in self.balance:
             if ev.kind == "fall":
@@ -388,7 +614,8 @@ class World:
             jx, jz = ev.jolt(t_ms)
             ax += jx
             az += jz
-        return ax, ay, az
+        ch, sh = _cos_sin(self.heading(t_ms)[0])  # along the path -> world axes
+        return ax * ch - ay * sh, ax * sh + ay * ch, az
 
     def imu_sample(self, now_us, period_us):
         """(sample time us, (ax, ay, az mg, gx, gy, gz mdps)) in the device frame."""
@@ -416,16 +643,17 @@ class World:
         a = profile_value(self.ambient, t_ms)
         return a * (1.0 + self.rng.gauss(0.0, 0.03)) if a > 0 else 0.0
 
-    def scene(self, now_us, fov_deg, elevation_deg=0.0, azimuth_deg=0.0):
-        """What the sensor sees; the offsets aim an off-centre ROI (+ = up, right)."""
+    def scene(self, now_us, fov_deg, elevation_deg=0.0, azimuth_deg=0.0, fov_v_deg=None):
+        """What the sensor sees through an ROI of fov_deg across (fov_v_deg high,
+        default the same); the offsets aim an off-centre ROI (+ = up, right)."""
         self.advance(now_us)
         t_ms = self.t_ms
         scene = Scene()
         scene.covered = self.covered
         scene.ambient_kcps_per_spad = self.ambient_kcps_per_spad(t_ms)
         pitch, roll, yaw, _pr, _rr, _yr = self.attitude(self.t_us)
-        h = self.height_mm(t_ms)
-        rays = ray_grid(fov_deg, elevation_deg, azimuth_deg)
+        oz = self.ground.height(self.x) + self.height_mm(t_ms)
+        rays = ray_grid(fov_deg, elevation_deg, azimuth_deg, fov_v_deg)
         share = 1.0 / len(rays)
         near = [ob for ob in self.obstacles if self.plan_distance(ob, t_ms) < 9000]
         weighted = 0.0
@@ -433,23 +661,20 @@ class World:
         refl_by_id = {}
         for index, (ddx, ddy, ddz) in enumerate(rays):
             dx, dy, dz = device_to_world(ddx, ddy, ddz, pitch, roll, yaw)
-            best_t = None
-            best_id = None
-            best_refl = 0.0
-            if dz < -1e-6:
-                best_t = h / -dz
-                best_id = "ground"
+            best_t, best_id, best_refl = None, None, 0.0
+            hit = self.ground.ray_hit(self.x, oz, dx, dz, MAX_RAY_MM)
+            if hit is not None:
+                best_t, best_id = hit[0], "ground"
                 # Rough ground scatters: the return falls off gently with grazing angle.
-                best_refl = self.ground_reflectance * math.sqrt(-dz)
+                best_refl = self.ground.reflectance * math.sqrt(hit[1])
             for ob in near:
-                t = ob.ray_hit(t_ms, self.x, self.y, h, dx, dy, dz, index)
-                if t is not None and (best_t is None or t < best_t):
-                    best_t, best_id, best_refl = t, ob.id, ob.reflectance
-            if best_t is None or best_t > 12000:
+                hit = ob.ray_hit(t_ms, self.x, self.y, oz, dx, dy, dz, index)
+                if hit is not None and (best_t is None or hit[0] < best_t):
+                    # A smoother face returns by Lambert's cosine.
+                    best_t, best_id, best_refl = hit[0], ob.id, ob.reflectance * hit[1]
+            if best_t is None or best_t > MAX_RAY_MM:
                 continue
-            d_m = best_t / 1000.0
-            if d_m < 0.02:
-                d_m = 0.02
+            d_m = max(best_t / 1000.0, 0.02)
             s = share * best_refl / (d_m * d_m)
             scene.signal += s
             # The sensor is calibrated on a flat target square to it: it reports
@@ -457,11 +682,24 @@ class World:
             weighted += s * best_t * ddx
             by_id[best_id] = by_id.get(best_id, 0.0) + s
             refl_by_id[best_id] = best_refl
+        if self.cover > 0 and not self.covered:
+            weighted, by_id = self.smudge(scene, weighted, by_id)
         if scene.signal > 0:
             scene.distance_mm = weighted / scene.signal
             scene.dominant = max(sorted(by_id), key=lambda k: by_id[k])
-            scene.peak_reflectance = refl_by_id[scene.dominant]
+            scene.peak_reflectance = refl_by_id.get(scene.dominant, 0.0)
         return scene
+
+    def smudge(self, scene, weighted, by_id):
+        """A partly covered window: the view dimmed by the cover's share, and a
+        stray return from the cover glass that blends into every reading."""
+        keep = 1.0 - self.cover
+        stray = STRAY_SIGNAL * self.cover
+        scene.signal = scene.signal * keep + stray
+        scene.ambient_kcps_per_spad *= keep
+        by_id = {k: v * keep for k, v in by_id.items()}
+        by_id["cover"] = stray
+        return weighted * keep + stray * STRAY_MM, by_id
 
     def plan_distance(self, ob, t_ms):
         cx, cy = ob.position(t_ms)
@@ -472,8 +710,9 @@ class World:
     def nearest_gap(self, t_ms, lateral_margin=0.0):
         """(gap mm, obstacle) of the nearest obstacle on the runner's path ahead, or (None, None)."""
         best = (None, None)
+        heading = self.heading(t_ms)[0]
         for ob in self.obstacles:
-            gap = ob.gap_mm(t_ms, self.x, self.y, lateral_margin)
+            gap = ob.gap_mm(t_ms, self.x, self.y, lateral_margin, heading)
             if gap is not None and gap > -BODY_DEPTH_MM and (best[0] is None or gap < best[0]):
                 best = (gap, ob)
         return best
@@ -483,27 +722,31 @@ class World:
         gap, ob = self.nearest_gap(t_ms)
         fx, fy, fz = self.specific_force_world(self.t_us)
         self.truth.append((t_ms, self.x, self.v, gap, ob.id if ob else None, pitch,
-                           math.sqrt(fx * fx + fy * fy + fz * fz)))
+                           math.sqrt(fx * fx + fy * fy + fz * fz), self.y, self.heading(t_ms)[0]))
 
 
 # --- geometry ----------------------------------------------------------------------------------
 _RAYS = {}
-RAY_GRID = 7  # rays per side across the ROI's square field of view
+RAY_GRID = 7  # rays per side across the ROI's field of view
+MAX_RAY_MM = 12000  # returns from farther are lost in the noise
 
 
-def ray_grid(fov_deg, elevation_deg=0.0, azimuth_deg=0.0):
-    """Unit ray directions (device frame) spread over a square field of view,
-    its centre turned up by `elevation_deg` and right by `azimuth_deg`."""
-    key = (int(fov_deg * 10), int(elevation_deg * 10), int(azimuth_deg * 10))
+def ray_grid(fov_deg, elevation_deg=0.0, azimuth_deg=0.0, fov_v_deg=None):
+    """Unit ray directions (device frame) spread over a field of view fov_deg
+    across and fov_v_deg high (default: square), its centre turned up by
+    `elevation_deg` and right by `azimuth_deg`."""
+    fov_v = fov_deg if fov_v_deg is None else fov_v_deg
+    key = (int(fov_deg * 10), int(fov_v * 10), int(elevation_deg * 10), int(azimuth_deg * 10))
     rays = _RAYS.get(key)
     if rays is None:
         rays = []
         half = math.radians(fov_deg) / 2
+        half_v = math.radians(fov_v) / 2
         el0, az0 = math.radians(elevation_deg), math.radians(azimuth_deg)
         for i in range(RAY_GRID):
             az = az0 - half + 2 * half * (i + 0.5) / RAY_GRID
             for j in range(RAY_GRID):
-                el = el0 - half + 2 * half * (j + 0.5) / RAY_GRID
+                el = el0 - half_v + 2 * half_v * (j + 0.5) / RAY_GRID
                 x, y, z = 1.0, math.tan(az), math.tan(el)
                 n = math.sqrt(x * x + y * y + z * z)
                 rays.append((x / n, y / n, z / n))

@@ -48,9 +48,10 @@ def test_speed_is_cadence_times_stride_from_the_profile():
     plan = Plan(seed=6).still(2).run(20, 180)
     rows, _truth = synth(plan, rate_hz=100)
     _events, body = run_body(rows)
-    # default stride 900 mm (two steps): 90 strides/min = 1.35 m/s
-    assert abs(body.speed_mm_s - body.cadence_spm * 900 // 120) <= 1
-    assert 1250 <= body.speed_mm_s <= 1450
+    # the profile's default stride, 1540 mm (two steps, the stride at 180
+    # steps/min: rearguard/sensing/pace.py): 90 strides/min = 2.31 m/s
+    assert abs(body.speed_mm_s - body.cadence_spm * 1540 // 120) <= 1
+    assert 2200 <= body.speed_mm_s <= 2450
 
 
 def test_a_few_bumps_of_the_clip_are_not_steps():

@@ -41,6 +41,7 @@ class Obstacle:
         self.ttc_ms = -1
         self.blind = False
         self.too_fast = False
+        self.too_fast_notices = 0
 
 
 class Body:
@@ -123,11 +124,36 @@ def test_warning_pulses_faster_as_ttc_falls(fw):
 
 def test_patterns_are_distinguishable_by_count_and_rhythm(fw):
     h = fw["haptics"]
-    for pattern, on_count in ((h.BLIND, 3), (h.TOO_FAST, 2), (h.CAUTION, 1)):
+    for pattern, on_count in ((h.BLIND, 3), (h.CAUTION, 1)):
         segments, cycle, _strength, _hold = h.PATTERNS[pattern]
         assert len(segments[::2]) == on_count
         assert all(d >= 60 for d in segments)  # shorter blurs on the skin
         assert cycle >= 1000
+    segments, cycle, _strength, _hold = h.PATTERNS[h.TOO_FAST]
+    assert cycle == 0 and len(segments[::2]) == 4  # a notice: two pairs, once
+    assert all(d >= 60 for d in segments)
+
+
+def test_too_fast_is_told_once_per_notice_not_repeated(fw):
+    rig = Rig(fw)
+    rig.obstacle.too_fast = True
+    rig.obstacle.too_fast_notices = 1
+    rig.run(10_000)
+    assert len(rig.pulses(0)) == 4  # two pairs, then quiet while still too fast
+    rig.obstacle.too_fast_notices = 2  # the shortfall grew: told again
+    rig.run(3_000)
+    assert len(rig.pulses(10_000)) == 4
+
+
+def test_a_blind_chirp_plays_whole_when_blindness_ends_at_once(fw):
+    # "Off" is the least urgent: a pattern whose cause went still plays until
+    # it has been held long enough to be recognised (three chirps).
+    rig = Rig(fw)
+    rig.obstacle.blind = True
+    rig.run(10)
+    rig.obstacle.blind = False
+    rig.run(1000)
+    assert len(rig.pulses(0)) == 3
 
 
 def test_session_blip_plays_out_and_alerts_override_it(fw):

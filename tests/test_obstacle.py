@@ -36,10 +36,24 @@ class FakeTof:
         self.mode = 2
         self.budget_ms = 50
         self.fov_cdeg = 2700  # 16x16 ROI
+        self.fault_ms = -10_000  # when the driver last started a recovery
 
     def configure(self, mode, budget_ms):
         self.mode = mode
         self.budget_ms = budget_ms
+
+
+def cadence_for(speed_mm_s):
+    """The cadence at which the firmware's pace (default profile) reads this speed."""
+    if speed_mm_s <= 0:
+        return 0
+    best = None
+    for c in range(60, 300):
+        step = max(550, c * 13 // 2 - 400)
+        err = abs(step * c // 60 - speed_mm_s)
+        if best is None or err < best[0]:
+            best = (err, c)
+    return best[1]
 
 
 class FakeBody:
@@ -47,6 +61,7 @@ class FakeBody:
         self.pitch_cdeg = pitch_cdeg
         self.roll_cdeg = 0
         self.speed_mm_s = speed_mm_s
+        self.cadence_spm = cadence_for(speed_mm_s)
         self.moving = speed_mm_s > 0
         self.running = speed_mm_s > 1500
         self.stumble = False
@@ -309,8 +324,15 @@ def sunny(run, kcps_per_spad):
     run.tof.ambient_kcps = kcps_per_spad * run.tof.spads
 
 
+def known_stride(fw):
+    """A profile whose stride a coach has set (or the clip has learned)."""
+    p = fw["profile"].Profile()
+    p.set("stride_mm", p.stride_mm + 20)
+    return p
+
+
 def test_too_fast_in_strong_sun_at_2_5_m_s_within_a_second(fw):
-    run = Run(fw)
+    run = Run(fw, profile=known_stride(fw))
     run.run(3000, clear)
     assert not run.monitor.too_fast
     sunny(run, 200)
@@ -321,7 +343,7 @@ def test_too_fast_in_strong_sun_at_2_5_m_s_within_a_second(fw):
 
 
 def test_not_too_fast_walking_in_the_sun_nor_running_in_shade(fw):
-    run = Run(fw, body=FakeBody(speed_mm_s=2500)).run(10_000, clear)
+    run = Run(fw, body=FakeBody(speed_mm_s=2500), profile=known_stride(fw)).run(10_000, clear)
     assert run.first("too_fast") is None
     walk = Run(fw, body=FakeBody(speed_mm_s=800))
     sunny(walk, 200)
@@ -329,8 +351,30 @@ def test_not_too_fast_walking_in_the_sun_nor_running_in_shade(fw):
     assert walk.first("too_fast") is None
 
 
+def test_an_unknown_stride_errs_toward_too_fast(fw):
+    # 2.5 m/s in dim light: just within what the sensor covers; with the
+    # stride a guess from the cadence, the clip assumes 20% more speed.
+    known = Run(fw, body=FakeBody(speed_mm_s=2500), profile=known_stride(fw)).run(5_000, clear)
+    guessed = Run(fw, body=FakeBody(speed_mm_s=2500)).run(5_000, clear)
+    assert known.first("too_fast") is None
+    assert guessed.first("too_fast") is not None
+
+
+def test_too_fast_is_one_notice_not_a_nag(fw):
+    # Too fast for the light for ten minutes: told once (two double pulses),
+    # again only when the shortfall grows by three quarters, or after 20 minutes.
+    run = Run(fw, profile=known_stride(fw))
+    sunny(run, 60)
+    run.run(600_000, clear, noise_mm=0)
+    notices = [t for t, k, _l in run.events if k == "too_fast"]
+    assert len(notices) == 1 and run.monitor.too_fast
+    sunny(run, 200)  # into strong sun: the shortfall doubles
+    run.run(620_000, clear, noise_mm=0)
+    assert len([t for t, k, _l in run.events if k == "too_fast"]) == 2
+
+
 def test_too_fast_clears_when_back_in_shade(fw):
-    run = Run(fw)
+    run = Run(fw, profile=known_stride(fw))
     sunny(run, 200)
     run.run(4000, clear)
     assert run.monitor.too_fast

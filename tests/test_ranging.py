@@ -71,15 +71,39 @@ def test_classify_status_and_quirks(fw):
 def test_ground_band_follows_pitch_and_height(fw):
     g = fw["ground"]
     model = g.GroundModel(1000, 2700)
-    model.update(0)  # level: the lower edge meets the ground at 1 m / sin 13.5 deg
+    model.update(0, 1000)  # level: the lower edge meets the ground at 1 m / sin 13.5 deg
     assert model.near_mm == pytest.approx(1000 / math.sin(math.radians(13.5)), rel=0.01)
-    assert model.far_mm == 0 and model.contains(5000) and not model.contains(3000)
-    model.update(3500)  # leaning back 35 deg: ground from ~1.4 m to ~2.9 m
+    assert model.far_mm == 0 and model.contains(0, 5000) and not model.contains(0, 3000)
+    model.update(3500, 1000)  # leaning back 35 deg: ground from ~1.4 m to ~2.9 m
     assert model.near_mm == pytest.approx(1000 / math.sin(math.radians(48.5)), rel=0.01)
     assert model.far_mm == pytest.approx(1000 / math.sin(math.radians(21.5)), rel=0.01)
-    assert model.contains(1700) and not model.contains(900) and not model.contains(4000)
-    model.update(-1500)  # leaning forward: the beam looks up, no ground in view
-    assert model.near_mm == 0 and not model.contains(2000)
+    # (nearer too, down to a clip 25% lower, until the height is learned)
+    assert model.contains(0, 1700) and model.contains(0, 1100) and not model.contains(0, 900)
+    assert not model.contains(0, 4000)
+    model.update(-1500, 1000)  # leaning forward: the beam looks up, no ground in view
+    assert model.near_mm == 0 and not model.contains(0, 2000)
+
+
+def test_the_ground_height_is_learned_from_its_returns(fw):
+    # A clip worn at 800 mm though the profile says 1000, pitched 30 deg down:
+    # its ground returns teach the height; a wall's returns (range not
+    # following the pitch) do not.
+    g = fw["ground"]
+    model = g.GroundModel(1000, 2700)
+    t = 0
+    for i in range(200):
+        pitch = 3000 + (300 if i % 4 < 2 else -300)  # the trunk sways
+        model.update(pitch, 1000)
+        model.learn(t, 800 * 10000 // g.sin_1e4(pitch + 2700 // 8))
+        model.learn(t, 1500)  # a wall 1.5 m away, now and then in the same cone
+        t += 50
+    assert abs(model.height_mm - 800) <= 20
+    assert model.seen(t)
+    model.update(3000, 1000)
+    assert model.contains(t, 800 * 10000 // g.sin_1e4(3000 + 2700 // 8))
+    assert not model.contains(t, 1100)  # where the ground has not been returning
+    model.update(3000, 1200)  # the athlete sets another height: learned afresh from it
+    assert model.height_mm == 1200 and not model.seen(t)
 
 
 def test_sine_table_matches_the_real_thing(fw):

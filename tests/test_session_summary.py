@@ -146,3 +146,15 @@ def test_a_pause_while_standing_still_is_not_part_of_the_run(fw):
     assert summary["duration_ms"] == 40_000
     assert summary["blind_ms"] == 40_000
     assert abs(summary["distance_mm"] - 60_000) <= 20  # 2 m/s for the 30 s spent moving (± a tick)
+
+
+def test_a_stride_learned_on_the_run_is_kept_for_the_next(fw):
+    # The obstacle monitor's pace learns the runner's stride from a static
+    # target (sensing/pace.py) into the profile: the end of the run saves it.
+    keeper, store, profile_mod = fw["keeper"], fw["store_obj"], fw["profile"]
+    keeper.start(0)
+    keeper.profile.stride_mm = 1725
+    keeper.stop(1000)
+    again = profile_mod.Profile()
+    store.load_profile(again)
+    assert again.stride_mm == 1725

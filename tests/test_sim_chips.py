@@ -125,7 +125,7 @@ def test_roi_narrows_the_field_of_view():
 
 def test_roi_centre_aims_a_small_roi():
     # Same side wall (from 8.5 deg right); a 4x4 ROI (15 deg) sees it only when
-    # its centre moves 7 SPADs (~12 deg) to the right.
+    # its centre moves 6 SPADs (~10 deg) to the right, as far as a 4x4 still fits.
     side = wall(1000, reflectance=0.9, width_mm=2000, y_mm=1150)
     with Bench(standing_world([side])) as b:
         b.sensor.timing_budget = 100
@@ -134,12 +134,21 @@ def test_roi_centre_aims_a_small_roi():
         b.sensor.start_ranging()
         ahead = b.samples(10)
         b.sensor.stop_ranging()
-        b.sensor.roi_center = 255  # top row of the right half: column 15
+        b.sensor.roi_center = 247  # row 7, column 14 (ST's numbering)
         b.sensor.start_ranging()
         aimed = b.samples(10)
         assert b.chip.problems_report() == []
     assert all(st != 0 for _t, st, _mm in ahead)
     assert sum(st == 0 for _t, st, _mm in aimed) >= 8
+
+
+def test_an_roi_that_does_not_fit_the_array_is_reported():
+    with Bench(standing_world([wall(1000)])) as b:
+        b.sensor.roi_xy = (4, 4)
+        b.sensor.roi_center = 255  # column 15: a 4x4 around it hangs over the edge
+        b.sensor.start_ranging()
+        b.samples(2)
+        assert any("does not fit" in p for p in b.chip.problems_report())
 
 
 def test_unknown_writes_are_reported_not_swallowed():

@@ -22,6 +22,7 @@ class Arbiter:
         self.player = player
         self.blip = haptics.OFF  # one pending one-shot (session start/stop, low battery)
         self.balance_until_done = False
+        self.notices_felt = 0  # the obstacle monitor's "too fast" notices played to the end
 
     def request_blip(self, pattern):
         self.blip = pattern
@@ -45,8 +46,11 @@ class Arbiter:
             return haptics.CAUTION
         if obstacle.blind:
             return haptics.BLIND
-        if obstacle.too_fast:
-            return haptics.TOO_FAST
+        if obstacle.too_fast_notices != self.notices_felt:
+            player = self.player
+            if player.pattern != haptics.TOO_FAST or not player.finished(now_ms):
+                return haptics.TOO_FAST  # a notice plays once, to the end
+            self.notices_felt = obstacle.too_fast_notices
         return self.blip
 
     def decide(self, now_ms, obstacle, body):
@@ -55,7 +59,9 @@ class Arbiter:
         current = player.pattern
         if current != haptics.OFF and current < haptics.BLIP_START and player.finished(now_ms):
             current = haptics.OFF
-        if wanted < current or current == haptics.OFF or player.held(now_ms):
+        # "Off" is the least urgent of all: a pattern whose cause has gone still
+        # plays until it has been held long enough to be recognised.
+        if (haptics.OFF < wanted < current) or current == haptics.OFF or player.held(now_ms):
             if wanted == haptics.OFF and current >= haptics.BLIP_START and not player.finished(now_ms):
                 wanted = current  # let a blip finish
             cycle = 0

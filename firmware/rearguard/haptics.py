@@ -36,7 +36,7 @@ PATTERNS = (
     ((70, 90), 160, 90, 160),  # WARNING: fast pulses, cycle shortened as TTC falls
     ((150, 850), 1000, 70, 1000),  # CAUTION: slow pulses
     ((60, 90, 60, 90, 60), 3000, 80, 360),  # BLIND: three chirps every 3 s
-    ((120, 150, 120), 2000, 80, 390),  # TOO_FAST: two pulses every 2 s
+    ((120, 150, 120, 500, 120, 150, 120), 0, 80, 1280),  # TOO_FAST: a notice, two pulses twice
     ((120,), 0, 60, 120),  # session start: one blip
     ((120, 150, 120), 0, 60, 390),  # session stop: two blips
     ((100, 120, 100, 120, 100, 120, 100), 0, 60, 660),  # low battery: four blips

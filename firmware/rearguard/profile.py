@@ -13,7 +13,7 @@ FIELDS = (
     ("reaction_ms", 500, 200, 2000, "ms"),
     ("latency_ms", 100, 0, 1000, "ms"),
     ("braking_mm_s2", 3000, 1000, 8000, "mm/s2"),
-    ("stride_mm", 900, 300, 3000, "mm"),
+    ("stride_mm", 1540, 300, 3000, "mm"),  # at 180 steps/min; sensing/pace.py learns it
     ("run_speed_mm_s", 2000, 500, 6000, "mm/s"),
     ("mount_height_mm", 1000, 500, 1500, "mm"),
     ("ttc_caution_ms", 3500, 1000, 10000, "ms"),

@@ -96,6 +96,7 @@ class SessionKeeper:
         self.start_ms = now_ms
         self.last_ms = now_ms
         self.last_ckp_ms = now_ms
+        self.stride_at_start = self.profile.stride_mm
         self.start_steps = -1
         self.steps = 0
         self.moving_ms = 0
@@ -160,6 +161,8 @@ class SessionKeeper:
             self._flush_track()
             self.store.save(self.session_id, self.encode(now_ms, 0))
             self.low_storage = self.store.low_storage
+            if self.profile.stride_mm != self.stride_at_start:
+                self.store.save_profile(self.profile)  # the stride learned on this run (sensing/pace.py)
 
     def _close_interval(self, now_ms):
         # Between ticks: the time since the last tick's counters belongs to

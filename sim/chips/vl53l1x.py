@@ -29,6 +29,7 @@ from sim.vboard.chips import (
     RAW_SIGNAL_FAIL,
     RAW_VALID,
     RAW_WRAPAROUND,
+    roi_spad,
 )
 
 # --- physics (docs/design.md table; docs/simulator.md) ----------------------------------
@@ -43,31 +44,29 @@ DEFAULT_QUIRKS = {
     "spurious_p": 0.002,  # per measurement: a 0-30 mm reading marked valid
     "frozen_p": 0.001,  # per measurement: result block stops updating for 3-12 samples
     "wrap_valid_p": 0.1,  # an aliased (wrapped) reading marked valid instead of raw 7
+    "dropout_p": 0.0,  # per measurement: the return is lost (no target reported)
 }
 
 
-def fov_deg(roi_w, roi_h):
-    """Full field of view of an ROI: 27 deg at 16x16, ~20 at 8x8, ~15 at 4x4."""
-    n = roi_w if roi_w < roi_h else roi_h
+def fov_deg(roi_w, roi_h=None):
+    """Full field of view across `roi_w` SPADs (of the smaller side, given both):
+    27 deg at 16, ~20 at 8, ~15 at 4 (the lens blurs each SPAD's cone)."""
+    n = roi_w if roi_h is None or roi_w < roi_h else roi_h
     if n < 4:
         n = 4
     return 15.0 + (27.0 - 15.0) * (n - 4) / 12.0
 
 
-def roi_offset_deg(centre):
+def roi_offset_deg(centre, roi_w=16, roi_h=16):
     """(elevation, azimuth) degrees an ROI centred on SPAD `centre` looks off axis.
 
-    ST's numbering (the table in Adafruit's roi_center docs): 128 + 8 * col + row
-    in the top half, 127 - 8 * col - (row - 8) in the bottom half; 199 (row 7,
-    col 8) is the optical centre. Assumed mounting (docs/simulator.md): rows
-    towards the top of that table look up, columns towards its right look to
-    the runner's right, SPAD_DEG apart.
-    """
-    if centre >= 128:
-        col, row = (centre - 128) // 8, (centre - 128) % 8
-    else:
-        col, row = (127 - centre) // 8, 8 + (127 - centre) % 8
-    return (7 - row) * SPAD_DEG, (col - 8) * SPAD_DEG
+    Assumed mounting (docs/simulator.md): rows towards the top of ST's table
+    look up, columns towards its right look to the runner's right, SPAD_DEG
+    apart; the optical axis lies between rows 7/8 and columns 7/8."""
+    row, col = roi_spad(centre)
+    mid_row = row + (0.5 if roi_h % 2 == 0 else 0.0)
+    mid_col = col - (0.5 if roi_w % 2 == 0 else 0.0)
+    return (7.5 - mid_row) * SPAD_DEG, (mid_col - 7.5) * SPAD_DEG
 
 
 def max_range_mm(mode, ambient_kcps_per_spad, budget_ms, roi_w, roi_h):
@@ -116,12 +115,12 @@ class VL53L1X(chips.Vl53l1x):
         if cfg.mode is None:
             return RAW_NONE, 0, 0, 0, 0
         roi_spads = int(cfg.roi_w * cfg.roi_h * 0.8)
-        fov = fov_deg(cfg.roi_w, cfg.roi_h)
-        el, az = roi_offset_deg(cfg.roi_center)
-        if el or az:
-            scene = self.source.scene(now_us, fov, el, az)
+        fov_w, fov_h = fov_deg(cfg.roi_w), fov_deg(cfg.roi_h)
+        el, az = roi_offset_deg(cfg.roi_center, cfg.roi_w, cfg.roi_h)
+        if el or az or fov_w != fov_h:
+            scene = self.source.scene(now_us, fov_w, el, az, fov_h)
         else:
-            scene = self.source.scene(now_us, fov)
+            scene = self.source.scene(now_us, fov_w)
         self.last_scene = scene
         if scene.covered:
             # A finger or mud on the window: a bright return at a few mm, no ambient.
@@ -141,6 +140,9 @@ class VL53L1X(chips.Vl53l1x):
         self.target_seen = q >= Q_NO_TARGET
         if self.rng.chance(self.quirks["frozen_p"]):
             self.frozen_left = rng.randint(3, 12)
+        if rng.chance(self.quirks["dropout_p"]):
+            self.bump("dropout")
+            return RAW_SIGNAL_FAIL, rng.randint(0, 60), ambient_kcps, signal_kcps // 4, spads
         if rng.chance(self.quirks["spurious_p"]):
             self.bump("spurious")
             return RAW_VALID, rng.randint(0, 30), ambient_kcps, signal_kcps, spads

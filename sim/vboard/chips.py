@@ -225,6 +225,25 @@ for _raw in range(len(ULD_STATUS) - 1, -1, -1):
 _RAW_FROM_ULD[0] = RAW_VALID
 
 
+def roi_spad(centre):
+    """(row, col) of SPAD number `centre` on the 16x16 array (row 0 at the top).
+
+    ST's numbering (the table in Adafruit's roi_center docs): 128 + 8 * col + row
+    in the top half, 127 - 8 * col - (row - 8) in the bottom half; 199 (row 7,
+    col 8) is the optical centre."""
+    if centre >= 128:
+        return (centre - 128) % 8, (centre - 128) // 8
+    return 8 + (127 - centre) % 8, (127 - centre) // 8
+
+
+def roi_fits(centre, roi_w, roi_h):
+    """Does a roi_w x roi_h ROI around SPAD `centre` lie on the array? (For even
+    sizes ST's centre is the upper right of the four middle SPADs.)"""
+    row, col = roi_spad(centre)
+    top, left = row - (roi_h - 1) // 2, col - roi_w // 2
+    return top >= 0 and left >= 0 and top + roi_h <= 16 and left + roi_w <= 16
+
+
 def uld_status(raw):
     raw &= 0x1F
     return ULD_STATUS[raw] if raw < len(ULD_STATUS) else 255
@@ -428,8 +447,8 @@ class Vl53l1x(Registers):
         if cfg.roi_w < 4 or cfg.roi_h < 4:
             self.problems.append("ROI %dx%d is below the 4x4 minimum" % (cfg.roi_w, cfg.roi_h))
         cfg.roi_center = regs[ROI_CONFIG_USER_ROI_CENTRE_SPAD]
-        if cfg.roi_center != ROI_CENTRE and (cfg.roi_w > 10 or cfg.roi_h > 10):
-            self.problems.append("ROI centre %d with a %dx%d ROI: only 199 fits (ST UM2555)"
+        if not roi_fits(cfg.roi_center, cfg.roi_w, cfg.roi_h):
+            self.problems.append("ROI centre %d with a %dx%d ROI: it does not fit the 16x16 array (ST UM2555)"
                                  % (cfg.roi_center, cfg.roi_w, cfg.roi_h))
         imp = SYSTEM_INTERMEASUREMENT_PERIOD
         imp = (self.u16be(imp) << 16) | self.u16be(imp + 2)

@@ -33,6 +33,7 @@ class Obstacle:
         self.distance_mm = -1
         self.blind = False
         self.too_fast = False
+        self.too_fast_notices = 0
         self.effective_range_mm = 0
 
 
@@ -102,10 +103,10 @@ def case_arbiter_script(load):
         3200: ("level", events.STOP),
         3600: ("level", events.NONE),
         3700: ("blind", False),
-        3800: ("too_fast", True),
+        3800: ("too_fast_notices", 1),
         5000: ("fallen", True),
         7000: ("fallen", False),
-        7010: ("too_fast", False),
+        7010: ("too_fast_notices", 2),
     }
     patterns = []
     now = time.ticks_add(0, -4000)

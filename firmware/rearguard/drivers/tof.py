@@ -120,6 +120,7 @@ class RangeSensor:
         self.ok = False
         self.problem = ""
         self.faults = 0  # recoveries started since boot, for the session log
+        self.fault_ms = now_ms  # when the last one started
         self.samples = 0
         self._state = _DOWN
         self._state_ms = now_ms
@@ -225,6 +226,7 @@ class RangeSensor:
     def _fault(self, now_ms, what):
         self.ok = False
         self.faults += 1
+        self.fault_ms = now_ms
         self.status = 255
         self.problem = "VL53L1X at 0x%02x: %s - recovering (check the cable and boards/%s.py)" % (
             self.addr, what, self.board_name)

@@ -1,17 +1,19 @@
-# Obstacle alerting: from ToF samples, trunk pitch and speed to an alert level
-# (CAUTION / WARNING / STOP), "blind" and "too fast for visibility".
+# Obstacle alerting: from ToF samples, trunk pitch and the runner's pace to an
+# alert level (CAUTION / WARNING / STOP), "blind" and "too fast for visibility".
 #
 #     monitor = ObstacleMonitor(profile, events)
 #     monitor.update(now_ms, tof, new_sample, body)      # every tick
 #     monitor.level, monitor.ttc_ms, monitor.distance_mm  # level: events.NONE..STOP
-#     monitor.blind, monitor.too_fast, monitor.effective_range_mm, monitor.range_valid
+#     monitor.blind, monitor.too_fast, monitor.too_fast_notices, monitor.range_valid
+#     monitor.pace.speed_mm_s                             # the runner's speed
 #
-# Chain per sample: plausibility (ranging.classify) -> ground band (ground.py)
-# -> target tracks with least-squares closing speed and TTC (ranging.py) ->
-# levels with confirmation, hysteresis and minimum hold. Per tick: blind,
-# too fast, and the distance mode the light calls for (visibility.py).
-# docs/obstacle.md explains the thresholds and the decisions behind them.
-from time import ticks_diff
+# Chain per sample: plausibility (ranging.classify) -> ground (ground.py, learned
+# from the returns) -> target tracks with least-squares closing speed and TTC
+# (ranging.py) -> levels by the evidence the track has, with hysteresis, minimum
+# hold, and quiet for a target that keeps its distance. Per tick: the pace
+# (pace.py), blind, too fast, and the distance mode the light calls for
+# (visibility.py). docs/obstacle.md explains the thresholds and decisions.
+from time import ticks_add, ticks_diff
 
 from micropython import const
 
@@ -19,26 +21,41 @@ from rearguard import events
 from rearguard.drivers.tof import FOV_16X16_CDEG
 from rearguard.sensing import ranging
 from rearguard.sensing.ground import GroundModel
+from rearguard.sensing.pace import Pace
 from rearguard.sensing.visibility import Visibility
 
-_CONFIRM_SAMPLES = const(3)  # a new target must agree over this many samples
-_STOP_CONFIRM_SAMPLES = const(2)  # ... but two that agree on STOP are enough
+_CONFIRM_SAMPLES = const(2)  # samples (with a rising signal before) a target needs at all
+_MEASURED_SAMPLES = const(3)  # from here the track's own slope is its closing speed
+_SLOW_CONFIRM_SAMPLES = const(5)  # ... and a target not closing like a static one waits this long
+_MOVING_MM_S = const(500)  # a runner this fast approaches static things at their own speed
+_RECEDING_MM_S = const(150)  # moving away faster than this never alerts
 # A signal above the floor and not falling (dips to 75% allowed: gait sway) for
 # this many samples up to a first range counts as one agreeing sample.
 _RISING_SAMPLES = const(3)
 _RISING_FLOOR_KCPS = const(200)  # above the stray signal of distant ground
-_YOUNG_SAMPLES = const(3)  # until then the runner's speed is a floor on closing speed
+_RISING_GROWTH_PCT = const(115)  # ... and grown this much (a steady return is no approach)
 _LEVEL_HOLD_MS = const(800)  # a level holds at least this long before it may drop
 _FRESH_MS = const(150)  # ... and drops only while samples keep coming
 _HYST_MM = const(200)  # a distance threshold clears only this far beyond it
 _HYST_TTC_PCT = const(125)  # a TTC threshold clears only at this multiple of it
+_KEEPING_MM_S = const(200)  # a target closing slower than this keeps its distance ...
+_REMIND_MS = const(2000)  # ... for this long: only a reminder (CAUTION) ...
+_QUIET_MS = const(5000)  # ... and from here on, silence ...
+_NEARER_MM = const(200)  # ... until it is this much nearer than when it settled
 _COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the window
+_WINDOW_MM = const(200)  # a target first seen this close is on the window (its echo, with noise)
 _CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
 _GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
 _GROUND_CONFIRM_SAMPLES = const(6)  # samples before a target in the ground band may alert
+_GROUND_STATIC_PCT = const(60)  # ... unless it closes at this share of the pace (and at most 140%)
+_MISFIT_RATIO = const(8)  # ... and lies this much closer to a line than to the ground's curve
+_MISFIT_MM2 = const(400)  # ... beyond ranging noise (20 mm squared)
+_STILL_RATIO = const(4)  # ... or the pitch would have moved the ground this many times more
 _STATIC_MIN_MM_S = const(500)  # closing speeds that can stand in for the runner's speed
 _STATIC_MAX_MM_S = const(6000)
+_LEARN_SAMPLES = const(8)  # a static target's closing speed over this many samples: the pace
 _OFF_PATH_CDEG = const(4000)  # trunk pitch beyond +-40 deg: not looking along the path
+_LURCH_MS = const(1500)  # after a loss of balance the beam sweeps: no new level this long
 
 
 class ObstacleMonitor:
@@ -49,6 +66,7 @@ class ObstacleMonitor:
         self.candidate = ranging.RangeTrack()  # readings that do not fit it
         self.ground = GroundModel(profile.mount_height_mm, FOV_16X16_CDEG)  # the ROI's, per sample
         self.visibility = Visibility(profile)
+        self.pace = Pace(profile)
         self.level = events.NONE
         self.level_since_ms = 0
         self.ttc_ms = -1
@@ -58,11 +76,15 @@ class ObstacleMonitor:
         self.blind = False
         self.covered = False
         self.too_fast = False
+        self.too_fast_notices = 0  # one more each time the runner is to be told
         self.effective_range_mm = self.visibility.effective_range_mm
         self.speed_mm_s = 0  # the runner's speed used for too-fast
         self.kind = ranging.UNUSABLE  # what the last sample was
         self._wanted = events.NONE  # the level the followed target calls for ...
         self._hold = events.NONE  # ... and the one it still holds (hysteresis)
+        self._kept_ms = 0  # since when the followed target keeps its distance ...
+        self._kept_mm = -1  # ... and from where (-1: it does not)
+        self._lurch_ms = 0  # the last loss of balance (body.stumble)
         self.range_valid = False  # the sensor answers and its last sample was a valid range
         self._started = False
         self._seen_ms = 0  # last measurement (target, clear view, or too faint to range)
@@ -70,12 +92,15 @@ class ObstacleMonitor:
         self._good_run = 0
         self._rising = 0  # samples in a row with a signal above the floor, not falling
         self._last_signal_kcps = 0
+        self._rising_from_kcps = 0  # the signal where the rising run began
 
     def update(self, now_ms, tof, new_sample, body):
         if not self._started:
             self._started = True
             self._seen_ms = now_ms
             self.level_since_ms = now_ms
+            self._lurch_ms = ticks_add(now_ms, -_LURCH_MS)
+        self.pace.update(body.cadence_spm, body.moving)
         if new_sample:
             self._sample(now_ms, tof, body)
         self.range_valid = tof.ok and tof.status == 0
@@ -88,12 +113,13 @@ class ObstacleMonitor:
 
     # --- one ToF sample ---------------------------------------------------------
     def _sample(self, now_ms, tof, body):
-        kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
+        kind = self._classify(now_ms, tof, body)
         signal = tof.signal_kcps
         if signal >= _RISING_FLOOR_KCPS and signal * 4 >= self._last_signal_kcps * 3:
             self._rising += 1
         else:
             self._rising = 1 if signal >= _RISING_FLOOR_KCPS else 0
+            self._rising_from_kcps = signal
         self._last_signal_kcps = signal
         self.kind = kind
         if kind == ranging.NEAR_ZERO:
@@ -117,36 +143,53 @@ class ObstacleMonitor:
         # Sigma-fail samples are real returns, too spread to trust alone: they
         # extend and confirm a track, but only a track with a valid sample alerts.
         ground = self.ground
-        ground.height_mm = self.profile.mount_height_mm  # the profile may change over sync
         ground.half_fov_cdeg = tof.fov_cdeg // 2
-        ground.update(body.pitch_cdeg)
-        self._follow(now_ms, tof.range_mm, body.speed_mm_s, kind == ranging.TARGET)
+        ground.update(body.pitch_cdeg, self.profile.mount_height_mm)
+        if kind == ranging.TARGET:
+            ground.learn(now_ms, tof.range_mm)
+        self._follow(now_ms, tof.range_mm, self.pace.speed_mm_s, kind == ranging.TARGET)
+
+    def _classify(self, now_ms, tof, body):
+        kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
+        if kind == ranging.TARGET and tof.range_mm <= _WINDOW_MM and not body.fallen and \
+                -_OFF_PATH_CDEG < body.pitch_cdeg < _OFF_PATH_CDEG and \
+                not self.track.fits(now_ms, tof.range_mm, self.pace.speed_mm_s):
+            # A few cm away and never seen coming: mud or a smudge on the window
+            # (its echo blends with the view), not an obstacle. (Lying after a
+            # fall, it is the ground.)
+            return ranging.NEAR_ZERO
+        return kind
 
     def _follow(self, now_ms, range_mm, prior_mm_s, valid):
         # One sensor, one range: readings that fit the followed target extend
         # it; readings that agree among themselves but not with it become a
         # candidate, which takes over once it has two samples (it is then
-        # confirmed like any new target, see _update_level).
+        # confirmed like any new target, see _judge_track).
         ground_mm = self.ground.return_mm
-        ground_like = self.ground.contains(range_mm)
+        ground_like = self.ground.contains(now_ms, range_mm)
         track = self.track
         candidate = self.candidate
         if track.fits(now_ms, range_mm, prior_mm_s, ground_mm):
             track.add(now_ms, range_mm, ground_mm, valid, ground_like)
             candidate.reset()
+            if track.samples == _LEARN_SAMPLES and track.valid * 2 >= _LEARN_SAMPLES and \
+                    (track.solid or not ground_like):
+                self.pace.learn(track.closing_mm_s)  # a static target closes at the runner's pace
             return
         if candidate.fits(now_ms, range_mm, prior_mm_s, ground_mm):
             candidate.add(now_ms, range_mm, ground_mm, valid, ground_like)
         else:
             candidate.start(now_ms, range_mm, ground_mm, valid, ground_like)
-            if self._rising >= _RISING_SAMPLES:
+            if self._rising >= _RISING_SAMPLES and \
+                    self._last_signal_kcps * 100 >= self._rising_from_kcps * _RISING_GROWTH_PCT:
                 # The samples before this first range (too faint to range)
                 # saw a return growing stronger: they agree on an approach.
                 candidate.support = 1
-        if candidate.evidence() >= _STOP_CONFIRM_SAMPLES or not track.active(now_ms):
+        if candidate.evidence() >= _CONFIRM_SAMPLES or not track.active(now_ms):
             self.track = candidate
             self.candidate = track
             track.reset()
+            self._kept_mm = -1
 
     # --- levels ---------------------------------------------------------------
     def _update_level(self, now_ms, body):
@@ -157,11 +200,14 @@ class ObstacleMonitor:
         self._wanted = events.NONE
         self._hold = events.NONE
         pitch = body.pitch_cdeg
-        if body.fallen or pitch > _OFF_PATH_CDEG or pitch < -_OFF_PATH_CDEG:
-            # Falling, lying, or bent far over: the beam is not looking along
-            # the path (the ground rushing up in a fall is not an obstacle).
+        if body.stumble:
+            self._lurch_ms = now_ms
+        if body.fallen or pitch > _OFF_PATH_CDEG or pitch < -_OFF_PATH_CDEG or \
+                ticks_diff(now_ms, self._lurch_ms) < _LURCH_MS:
+            # Falling, lying, lurching or bent far over: the beam is not looking
+            # along the path (the ground rushing up in a fall is not an obstacle).
             pass
-        elif self.track.active(now_ms) and self.track.evidence() >= _STOP_CONFIRM_SAMPLES:
+        elif self.track.active(now_ms) and self.track.evidence() >= _CONFIRM_SAMPLES:
             self._judge_track(now_ms, body)
         wanted = self._wanted
         if wanted > self.level:
@@ -177,31 +223,92 @@ class ObstacleMonitor:
 
     def _judge_track(self, now_ms, body):
         # The level the followed target calls for (_wanted) and the level it
-        # still holds with hysteresis (_hold).
+        # still holds with hysteresis (_hold), by what its samples can tell.
         track = self.track
-        if track.ground_like and (track.samples < _GROUND_CONFIRM_SAMPLES or
-                                  track.ground_closing_mm_s < _GROUND_CLOSING_MM_S):
-            # Where the ground can be, only a target that closes faster than
-            # the (pitch-compensated) ground is an obstacle.
+        pace = self.pace.speed_mm_s
+        if track.ground_like and not track.solid and \
+                not self._off_ground(track, pace, self.ground.seen(now_ms)):
             self.on_ground = True
             return
         d = track.predicted_mm(now_ms)
         closing = track.closing_mm_s
-        if track.samples < _YOUNG_SAMPLES and closing < body.speed_mm_s:
-            # Few samples make a noisy slope; a static obstacle closes at
-            # least at the runner's speed.
-            closing = body.speed_mm_s
+        # A static obstacle closes at the runner's pace: a signal that grew before
+        # the first range, or a first slope of at least a third of it, agrees.
+        # One that appears already close without a growing signal before (from
+        # the side: crossing, cutting in; first seen by its flank) must show
+        # half the pace between two valid samples.
+        young = track.valid < _MEASURED_SAMPLES
+        support = track.support > 0
+        static = pace >= _MOVING_MM_S and (track.samples < 2 or support or closing * 3 >= pace)
+        if static and young and not support and track.first_mm <= self.profile.caution_distance_mm:
+            static = track.valid >= 2 and track.valid_closing_mm_s * 2 >= pace
+        if young and static and closing < pace:
+            closing = pace  # two samples make a noisy slope
         ttc = ranging.ttc_ms(d, closing)
         self.distance_mm = d
         self.ttc_ms = ttc
         self.closing_mm_s = closing
         self._wanted = self._level_for(d, ttc, 0, 100)
         self._hold = self._level_for(d, ttc, _HYST_MM, _HYST_TTC_PCT)
-        if track.valid == 0 or (track.evidence() < _CONFIRM_SAMPLES and self._wanted != events.STOP):
-            # Not yet confirmed: only a STOP the samples already agree on may
-            # alert now; anything less waits one more sample.
+        self._weigh_evidence(track, d, young, static)
+        self._keep_quiet(now_ms, d, closing, young)
+        if self._wanted:
+            track.solid = True
+
+    @staticmethod
+    def _off_ground(track, pace, ground_seen):
+        # Where the ground can be, a target is an obstacle once it closes faster
+        # than the (pitch-compensated) ground over many samples; or, while no
+        # ground has been returning, as soon as it closes like a static obstacle
+        # at the runner's pace and its range clearly does not follow the pitch:
+        # the pitch would have moved the ground a lot more (or otherwise, and its
+        # signal grew before it), or three samples lie on a line far better
+        # than on the ground's curve.
+        ground = track.ground_closing_mm_s
+        if track.samples >= _GROUND_CONFIRM_SAMPLES and ground >= _GROUND_CLOSING_MM_S:
+            return True
+        closing = track.closing_mm_s
+        if ground_seen or track.samples < 2 or not \
+                pace * _GROUND_STATIC_PCT <= closing * 100 <= pace * (200 - _GROUND_STATIC_PCT):
+            return False
+        if track.samples >= 3 and track.ground_misfit > _MISFIT_RATIO * track.line_misfit + _MISFIT_MM2:
+            return True
+        if ground < 0:
+            ground = -ground
+        return ground >= _GROUND_CLOSING_MM_S and ground * 2 >= pace and \
+            (track.support > 0 or ground >= _STILL_RATIO * closing)
+
+    def _weigh_evidence(self, track, d, young, static):
+        # A level needs the evidence to back it: a STOP from distance two
+        # agreeing samples; a young track that closes like a static obstacle at
+        # most a WARNING (a STOP from TTC needs a measured closing speed);
+        # anything else its own slope over more samples, and never a target
+        # moving away.
+        if track.valid and d <= self.profile.stop_distance_mm:
+            return
+        if track.valid == 0 or (young and not static) or track.closing_mm_s < -_RECEDING_MM_S \
+                or (not static and track.samples < _SLOW_CONFIRM_SAMPLES):
             self._wanted = events.NONE
             self._hold = self.level
+        elif young and self._wanted == events.STOP:
+            self._wanted = self._hold = events.WARNING
+
+    def _keep_quiet(self, now_ms, d, closing, young):
+        # A target that keeps its distance (the runner stopped by a wall, a
+        # partner running ahead at the same pace): a reminder, then silence,
+        # until it closes or comes nearer again.
+        if young or closing >= _KEEPING_MM_S or closing <= -_KEEPING_MM_S or \
+                (self._kept_mm >= 0 and d < self._kept_mm - _NEARER_MM):
+            self._kept_mm = -1
+            return
+        if self._kept_mm < 0:
+            self._kept_mm = d
+            self._kept_ms = now_ms
+        kept = ticks_diff(now_ms, self._kept_ms)
+        if kept >= _QUIET_MS:
+            self._wanted = self._hold = events.NONE
+        elif kept >= _REMIND_MS and self._hold > events.CAUTION:
+            self._wanted = self._hold = events.CAUTION
 
     def _level_for(self, d, ttc, margin_mm, ttc_pct):
         p = self.profile
@@ -215,11 +322,15 @@ class ObstacleMonitor:
 
     # --- blind ----------------------------------------------------------------
     def _update_blind(self, now_ms, tof, body):
-        quiet = ticks_diff(now_ms, self._seen_ms) > self.profile.blind_ms
+        limit = self.profile.blind_ms
+        quiet = ticks_diff(now_ms, self._seen_ms) > limit
         if self.blind:
             if tof.ok and not self.covered and self._good_run >= _CLEAR_BLIND_SAMPLES and not quiet:
                 self.blind = False
             return
+        if quiet and ticks_diff(now_ms, tof.fault_ms) <= limit and \
+                ticks_diff(now_ms, self._seen_ms) <= 3 * limit:
+            return  # the driver is bringing the sensor back: a quick recovery is not blindness
         moving = body.moving or body.running
         if quiet and (moving or not tof.ok or self.covered):
             self.blind = True
@@ -228,10 +339,10 @@ class ObstacleMonitor:
 
     # --- too fast for visibility ------------------------------------------------
     def _update_too_fast(self, now_ms, body):
-        # The runner's speed: the gait's estimate; without one, a target's
-        # closing speed (taken as standing still), else the athlete's usual
-        # running speed while the gait says running.
-        speed = body.speed_mm_s
+        # The runner's speed: the pace (high while the stride is a guess);
+        # without one, a target's closing speed (taken as standing still), else
+        # the athlete's usual running speed while the gait says running.
+        speed = self.pace.fast_mm_s
         if speed <= 0:
             closing = self.closing_mm_s
             if _STATIC_MIN_MM_S <= closing <= _STATIC_MAX_MM_S:
@@ -239,6 +350,8 @@ class ObstacleMonitor:
             elif body.running:
                 speed = self.profile.run_speed_mm_s
         self.speed_mm_s = speed
-        if self.visibility.update_speed(now_ms, speed):
+        vis = self.visibility
+        if vis.update_speed(now_ms, speed):
+            self.too_fast_notices += 1
             self.events.emit(now_ms, events.TOO_FAST)
-        self.too_fast = self.visibility.too_fast
+        self.too_fast = vis.too_fast

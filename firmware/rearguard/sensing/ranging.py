@@ -65,6 +65,9 @@ _YOUNG_GATE_SPEED_MM_S = const(3000)  # (before the track has a slope of its own
 _LOST_MS = const(300)  # no fitting sample this long: the target is gone
 _YOUNG_SAMPLES = const(3)  # a track this young has no slope of its own yet
 _MIN_CLOSING_MM_S = const(150)  # slower than this is not closing (noise, sway)
+_BIG = const(0x40000)  # x * 4096 stays a small int below this
+_MISS_CAP_MM = const(10000)
+_VALID_FIT = const(3)  # valid samples in the window from which the fit leaves out sigma fails
 
 
 class RangeTrack:
@@ -74,6 +77,7 @@ class RangeTrack:
         self.t_ms = [0] * _SIZE
         self.r_mm = [0] * _SIZE
         self.g_mm = [0] * _SIZE  # predicted ground range at each sample (0: none)
+        self.ok = bytearray(_SIZE)  # 1: a valid sample (0: a sigma fail)
         self.head = 0  # next slot
         self.count = 0
         self.last_ms = 0
@@ -87,12 +91,21 @@ class RangeTrack:
         self.valid = 0  # samples with a valid status (the others are sigma fails)
         self.ground_like = False  # the newest sample lay where the ground can be
         self._mean_t = self._mean_r = self._mean_g = 0  # the fit's means (_means)
+        self._used = 0  # samples in the last fit
+        self._weak = True  # the fit uses sigma fails too (fewer than _VALID_FIT valid samples)
+        self.first_mm = 0  # where the target was first seen
+        self.valid_closing_mm_s = 0  # between its last two valid samples
+        self._valid_ms = self._valid_mm = 0
+        self.solid = False  # judged an obstacle once: the ground does not turn into one and back
+        self.line_misfit = self.ground_misfit = 0  # mm^2, see _misfit
 
     def reset(self):
         self.count = 0
         self.samples = 0
         self.support = 0
         self.valid = 0
+        self.valid_closing_mm_s = 0
+        self.solid = False
         self.closing_mm_s = 0
         self.ground_closing_mm_s = 0
         self.range_mm = 0
@@ -118,17 +131,16 @@ class RangeTrack:
             if closing < prior_closing_mm_s:
                 closing = prior_closing_mm_s
             gate = _GATE_MM + _YOUNG_GATE_SPEED_MM_S * dt // 1000
-        predicted = self.range_mm - closing * dt // 1000
+        if _near(range_mm, self.range_mm - closing * dt // 1000, gate):
+            return True
         last_g = self.g_mm[(self.head - 1) % _SIZE]
-        if self.ground_like and ground_mm > 0 and last_g > 0:
-            predicted = self.range_mm + ground_mm - last_g - self.ground_closing_mm_s * dt // 1000
-        miss = range_mm - predicted
-        if miss < 0:
-            miss = -miss
-        return miss <= gate
+        # a track where the ground can be may also move with the ground's range (pitch)
+        return self.ground_like and ground_mm > 0 and last_g > 0 and _near(
+            range_mm, self.range_mm + ground_mm - last_g - self.ground_closing_mm_s * dt // 1000, gate)
 
     def start(self, now_ms, range_mm, ground_mm=0, valid=True, ground_like=False):
         self.reset()
+        self.first_mm = range_mm
         self.add(now_ms, range_mm, ground_mm, valid, ground_like)
 
     def add(self, now_ms, range_mm, ground_mm=0, valid=True, ground_like=False):
@@ -136,11 +148,18 @@ class RangeTrack:
         self.t_ms[i] = now_ms
         self.r_mm[i] = range_mm
         self.g_mm[i] = ground_mm
+        self.ok[i] = 1 if valid else 0
         self.head = (i + 1) % _SIZE
         if self.count < _SIZE:
             self.count += 1
         self.samples += 1
         if valid:
+            if self.valid:
+                dt = ticks_diff(now_ms, self._valid_ms)
+                if dt > 0:
+                    self.valid_closing_mm_s = (self._valid_mm - range_mm) * 1000 // dt
+            self._valid_ms = now_ms
+            self._valid_mm = range_mm
             self.valid += 1
         self.ground_like = ground_like
         self.last_ms = now_ms
@@ -148,55 +167,89 @@ class RangeTrack:
 
     def _fit(self, now_ms):
         # Least squares on times relative to now and ranges relative to the
-        # newest sample: every sum stays far below 2**30 (no big ints).
+        # newest sample: every sum stays far below 2**30 (no big ints). Sigma
+        # fails spread more (and a target entering the cone from the side is
+        # first seen by its flank): while the track is young, once three valid
+        # samples are in the window, the line is theirs alone.
         n = self._means(now_ms)
+        used = self._used
         self.count = n
-        if n < 2:
+        if used < 2:
             self._flat()
             return
         last = (self.head - 1) % _SIZE
         newest = self.r_mm[last]
         newest_g = self.g_mm[last]
+        weak = self._weak
         stt = 0
         str_ = 0
         stg = 0
         for k in range(n):
             i = (self.head - 1 - k) % _SIZE
-            dt = ticks_diff(now_ms, self.t_ms[i]) - self._mean_t
-            stt += dt * dt
-            str_ += dt * (self.r_mm[i] - newest - self._mean_r)
-            stg += dt * (self.g_mm[i] - newest_g - self._mean_g)
+            if weak or self.ok[i]:
+                dt = ticks_diff(now_ms, self.t_ms[i]) - self._mean_t
+                stt += dt * dt
+                str_ += dt * (self.r_mm[i] - newest - self._mean_r)
+                stg += dt * (self.g_mm[i] - newest_g - self._mean_g)
         if stt < 64:  # samples too close in time for a slope
             self._flat()
             return
         # Ranges grow with age when closing: the slope against age is the
         # closing speed in mm/ms; x1000 for mm/s, done as x125 / (stt/8).
-        closing = str_ * 125 // (stt >> 3)
+        closing = _ratio(str_, 125, stt >> 3)
         self.closing_mm_s = closing
-        self.ground_closing_mm_s = (str_ - stg) * 125 // (stt >> 3)
+        self.ground_closing_mm_s = _ratio(str_ - stg, 125, stt >> 3)
         # The line at age 0: mean_r - slope * mean_t.
         self.range_mm = newest + self._mean_r - closing * self._mean_t // 1000
+        self._misfit(now_ms, n, _ratio(str_, 64, stt), _ratio(str_ - stg, 64, stt))
 
-    def _means(self, now_ms):
-        # Mean age and ranges (relative to the newest) of the samples young
-        # enough for the fit; returns how many there are.
+    def _misfit(self, now_ms, n, slope, ground_slope):
+        # Mean squared distance of the samples from the straight line, and of
+        # their range less the predicted ground's from its line: the ground's
+        # range follows the pitch, an obstacle's the line (slopes in mm/ms x 64;
+        # a miss is capped at 10 m so that the sums stay small ints).
         last = (self.head - 1) % _SIZE
         newest = self.r_mm[last]
         newest_g = self.g_mm[last]
-        n = st = sr = sg = 0
-        for k in range(self.count):
+        line = ground = used = 0
+        for k in range(n):
             i = (self.head - 1 - k) % _SIZE
-            age = ticks_diff(now_ms, self.t_ms[i])
-            if age > _MAX_AGE_MS:
+            if self._weak or self.ok[i]:
+                dt = ticks_diff(now_ms, self.t_ms[i]) - self._mean_t
+                dr = self.r_mm[i] - newest - self._mean_r
+                line += _square(dr - (slope * dt >> 6))
+                ground += _square(dr - (self.g_mm[i] - newest_g - self._mean_g) - (ground_slope * dt >> 6))
+                used += 1
+        self.line_misfit = line // used
+        self.ground_misfit = ground // used
+
+    def _means(self, now_ms):
+        # Mean age and ranges (relative to the newest) of the samples young
+        # enough for the fit (valid ones only, if three are); returns how many
+        # are young enough (_used: how many the fit uses; no tuple: a tuple is heap).
+        last = (self.head - 1) % _SIZE
+        newest = self.r_mm[last]
+        newest_g = self.g_mm[last]
+        n = valid = 0
+        for k in range(self.count):
+            if ticks_diff(now_ms, self.t_ms[(self.head - 1 - k) % _SIZE]) > _MAX_AGE_MS:
                 break
             n += 1
-            st += age
-            sr += self.r_mm[i] - newest
-            sg += self.g_mm[i] - newest_g
-        if n:
-            self._mean_t = st // n
-            self._mean_r = sr // n
-            self._mean_g = sg // n
+            valid += self.ok[(self.head - 1 - k) % _SIZE]
+        self._weak = valid < _VALID_FIT or self.samples > _SIZE
+        used = st = sr = sg = 0
+        for k in range(n):
+            i = (self.head - 1 - k) % _SIZE
+            if self._weak or self.ok[i]:
+                used += 1
+                st += ticks_diff(now_ms, self.t_ms[i])
+                sr += self.r_mm[i] - newest
+                sg += self.g_mm[i] - newest_g
+        if used:
+            self._mean_t = st // used
+            self._mean_r = sr // used
+            self._mean_g = sg // used
+        self._used = used
         return n
 
     def _flat(self):
@@ -204,10 +257,29 @@ class RangeTrack:
         self.range_mm = self.r_mm[(self.head - 1) % _SIZE]
         self.closing_mm_s = 0
         self.ground_closing_mm_s = 0
+        self.line_misfit = self.ground_misfit = 0
 
     def evidence(self):
         """How many samples agree on this target."""
         return self.samples + self.support
+
+
+def _ratio(x, k, d):
+    """x * k // d without a product beyond a small int (|x| large: both scaled down)."""
+    if -_BIG < x < _BIG:
+        return x * k // d
+    return (x >> 6) * k // ((d >> 6) or 1)
+
+
+def _square(e):
+    if e > _MISS_CAP_MM or e < -_MISS_CAP_MM:
+        e = _MISS_CAP_MM
+    return e * e
+
+
+def _near(range_mm, predicted_mm, gate_mm):
+    miss = range_mm - predicted_mm
+    return -gate_mm <= miss <= gate_mm
 
 
 def ttc_ms(distance_mm, closing_mm_s):

@@ -6,6 +6,8 @@
 #     tof.configure(vis.mode, vis.budget_ms)              # mode chosen with hysteresis
 #     vis.effective_range_mm
 #     vis.stopping_mm(speed_mm_s)                         # v*(latency+reaction) + v^2/2a
+#     if vis.update_speed(now_ms, speed_mm_s): ...        # True: tell the runner (a notice)
+#     vis.too_fast                                        # the state, for the session's time
 #     tof.pace(vis.imp_ms)                                # 0: back to back (rearguard/power.py)
 #
 # The range model is docs/design.md's table (88% white target, 100 ms budget: long
@@ -45,6 +47,11 @@ _SWITCH_DWELL_MS = const(400)  # ... for this long before the mode changes
 _TOO_FAST_ON_MS = const(300)  # need > range this long: too fast
 _TOO_FAST_OFF_MS = const(1500)  # need < 90% range this long: clear
 _TOO_FAST_CLEAR_PCT = const(90)
+# Notices (docs/haptics.md): one when "too fast" begins, then again only when
+# the shortfall has grown by three quarters since the last one, or after a while.
+_WORSE_PCT = const(175)
+_NOTICE_AGAIN_MS = const(1200000)  # 20 minutes
+_NOTICE_GAP_MS = const(10000)  # and never two within this (the light settles)
 
 
 def _budget_factor(table, budget_ms):
@@ -83,6 +90,8 @@ class Visibility:
         self.needed_mm = 0
         self._too_fast_since_ms = 0
         self._too_fast_pending = False
+        self._noticed_ms = 0
+        self._noticed_pct = 0  # needed range in % of the effective one at the last notice (0: none yet)
         self.imp_ms = 0  # inter-measurement period wanted: 0 = back to back
         self._moved_ms = 0  # the last time the runner (or a target) moved
         self._started = False
@@ -131,8 +140,9 @@ class Visibility:
         return v * (p.latency_ms + p.reaction_ms) // 1000 + v * v // (2 * p.braking_mm_s2)
 
     def update_speed(self, now_ms, speed_mm_s):
-        """Too fast while the stopping distance exceeds what the sensor can see;
-        and how often it must range: paced while nobody moves."""
+        """Too fast while the stopping distance exceeds what the sensor can see
+        (True when the runner is to be told: a notice); and how often it must
+        range: paced while nobody moves."""
         if speed_mm_s > 0 or not self._started:
             self._started = True
             self._moved_ms = now_ms  # stillness is timed from the first call
@@ -146,15 +156,23 @@ class Visibility:
         else:
             over = need > eff
             hold_ms = _TOO_FAST_ON_MS
-        changing = over != self.too_fast
-        if not changing:
+        if over == self.too_fast:
             self._too_fast_pending = False
-            return False
-        if not self._too_fast_pending:
+        elif not self._too_fast_pending:
             self._too_fast_pending = True
             self._too_fast_since_ms = now_ms
-        if ticks_diff(now_ms, self._too_fast_since_ms) >= hold_ms:
+        elif ticks_diff(now_ms, self._too_fast_since_ms) >= hold_ms:
             self.too_fast = over
             self._too_fast_pending = False
-            return over  # True exactly at onset
-        return False
+        return self.too_fast and self._notice_due(now_ms, need * 100 // max(eff, 1))
+
+    def _notice_due(self, now_ms, pct):
+        last = self._noticed_pct
+        since = ticks_diff(now_ms, self._noticed_ms)
+        worse = pct * 100 >= last * _WORSE_PCT
+        if last and (since < _NOTICE_GAP_MS or not worse and (
+                since < _NOTICE_AGAIN_MS or pct <= 100)):
+            return False
+        self._noticed_pct = pct if worse else last  # a reminder keeps the worst told
+        self._noticed_ms = now_ms
+        return True
