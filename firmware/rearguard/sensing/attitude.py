@@ -102,6 +102,7 @@ class Attitude:
         self.roll_rate = 0  # mdps, + = tipping right
         self.yaw_rate = 0  # mdps about "up": turning round, glancing back
         self._across = ONE  # |up| in the y-z plane, Q14 (last value: the isqrt guess)
+        self._level = 0  # |up| in the x-y plane, Q14 (the same)
         self._norm = ONE
         self._gx = self._gy = self._gz = 0  # the previous sample's rates
         self.started = False
@@ -178,7 +179,9 @@ class Attitude:
         self._across = across
         self.pitch_cdeg = atan2_cdeg(-x, across)
         self.roll_cdeg = atan2_cdeg(-y, z)
-        self.tilt_cdeg = atan2_cdeg(isqrt(x * x + y * y), z)
+        level = isqrt(x * x + y * y, self._level)
+        self._level = level
+        self.tilt_cdeg = atan2_cdeg(level, z)
 
     def _normalize(self, nx, ny, nz):
         # Back to unit length (rounded). A turn of up to a radian and a nudge can
