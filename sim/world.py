@@ -18,15 +18,15 @@ fixed steps, so a run is the same for the same seed whatever the firmware does
 between steps.
 """
 
-import bisect
 import math
 
 from sim import machine
+from sim.geometry import MAX_RAY_MM, body_rates, cos_sin, device_to_world, ray_grid, world_to_device
+from sim.ground import Ground
+from sim.obstacles import BODY_DEPTH_MM, Obstacle
 from sim.runner import TURN_S, BalanceEvent, Gait, profile_value, smooth_bump, smooth_bump_rate
 
 STEP_US = 5000
-BODY_HALF_WIDTH_MM = 250  # the runner's shoulders/hips either side of the clip
-BODY_DEPTH_MM = 300  # from the clip (on the back) to the front of the body
 TURN_BACK_S = TURN_S  # the reaction's turn-round in place takes as long as a running one
 STRAY_SIGNAL = 0.3  # a fully smudged window's stray return (scene signal units)
 STRAY_MM = 25.0  # ... and where it comes from: the cover glass
@@ -46,18 +46,6 @@ def profile_slope(points, t_ms):
     return 0.0
 
 
-def body_rates(pitch, roll, pitch_rate, roll_rate, yaw_rate):
-    """Angular rate in the device frame (what a gyro measures) from the attitude
-    angles of R = Rz(yaw) Ry(pitch) Rx(roll) and their time derivatives (deg, deg/s).
-    Euler-angle rates are not body rates: at 35 deg of pitch the yaw swing of the
-    gait shows on the gyro's x axis too."""
-    p, r = math.radians(pitch), math.radians(roll)
-    sp, cp, sr, cr = math.sin(p), math.cos(p), math.sin(r), math.cos(r)
-    return (roll_rate - yaw_rate * sp,
-            pitch_rate * cr + yaw_rate * sr * cp,
-            -pitch_rate * sr + yaw_rate * cr * cp)
-
-
 class Scene:
     """What the time-of-flight sensor sees in one measurement."""
 
@@ -68,258 +56,6 @@ class Scene:
         self.dominant = None  # obstacle id (or "ground") giving most of the signal
         self.ambient_kcps_per_spad = 0.0
         self.covered = False
-
-
-class Obstacle:
-    def __init__(self, spec):
-        self.id = spec["id"]
-        self.kind = spec["kind"]
-        self.x0 = float(spec["x_mm"])
-        self.y0 = float(spec.get("y_mm", 0))
-        self.vx = float(spec.get("vx_mm_s", 0))
-        self.vy = float(spec.get("vy_mm_s", 0))
-        self.start_ms = spec.get("start_ms", 0)
-        self.stop_ms = spec.get("stop_ms")
-        self.path = spec.get("path")  # [[t_ms, x_mm, y_mm], ...]: waypoints instead of vx/vy
-        self.ground = None  # the World's Ground: obstacles stand on it
-        self.height = float(spec["height_mm"])
-        self.reflectance = float(spec["reflectance"])
-        self.fill = float(spec.get("fill", 1.0))
-        self.radius = float(spec.get("radius_mm", 0))
-        self.segment = self.kind in ("wall", "fence", "bench")  # docs/scenarios.md: solid segments
-        if self.segment:
-            length = float(spec.get("width_mm", spec.get("length_mm", 10000)))
-            angle = math.radians(spec.get("angle_deg", 0))
-            # angle 0: across the path, square to the beam; 90: along it
-            self.half_dx = math.sin(angle) * length / 2
-            self.half_dy = math.cos(angle) * length / 2
-
-    def position(self, t_ms):
-        if self.path is not None:
-            return path_point(self.path, t_ms)
-        t = t_ms
-        if self.stop_ms is not None and t > self.stop_ms:
-            t = self.stop_ms
-        moving = t - self.start_ms if t > self.start_ms else 0
-        return self.x0 + self.vx * moving / 1000.0, self.y0 + self.vy * moving / 1000.0
-
-    def velocity(self, t_ms):
-        if self.path is not None:
-            return path_velocity(self.path, t_ms)
-        if t_ms < self.start_ms or (self.stop_ms is not None and t_ms > self.stop_ms):
-            return 0.0, 0.0
-        return self.vx, self.vy
-
-    def ray_hit(self, t_ms, ox, oy, oz, dx, dy, dz, ray_index):
-        """(distance along the ray mm, cosine of the incidence) to this obstacle, or None."""
-        cx, cy = self.position(t_ms)
-        if self.segment:
-            if self.fill < 1.0 and (ray_index * 0.618034) % 1.0 >= self.fill:
-                return None  # a see-through fence: this ray passes between the slats
-            ax, ay = cx - self.half_dx, cy - self.half_dy
-            ex, ey = 2 * self.half_dx, 2 * self.half_dy
-            den = dx * ey - dy * ex
-            if abs(den) < 1e-9:
-                return None
-            wx, wy = ax - ox, ay - oy
-            t = (wx * ey - wy * ex) / den
-            u = (wx * dy - wy * dx) / den
-            if t <= 0 or u < 0 or u > 1:
-                return None
-            # the face's normal in plan is (ey, -ex) / |e|
-            cos_inc = abs(dx * ey - dy * ex) / math.hypot(ex, ey)
-        else:
-            px, py = ox - cx, oy - cy
-            a = dx * dx + dy * dy
-            if a < 1e-12:
-                return None
-            b = 2 * (px * dx + py * dy)
-            c = px * px + py * py - self.radius * self.radius
-            disc = b * b - 4 * a * c
-            if disc < 0:
-                return None
-            t = (-b - math.sqrt(disc)) / (2 * a)
-            if t <= 0:
-                return None
-            # the radial normal at the hit point
-            cos_inc = abs((px + t * dx) * dx + (py + t * dy) * dy) / self.radius
-        z = oz + t * dz
-        base = self.ground.height(cx) if self.ground is not None else 0.0
-        if z < base or z > base + self.height:
-            return None
-        return t, cos_inc
-
-    def points(self, t_ms):
-        """Plan-view points of the obstacle's outline near the path (segments sampled)."""
-        cx, cy = self.position(t_ms)
-        if not self.segment:
-            return [(cx, cy)]
-        n = 40
-        return [(cx - self.half_dx + 2 * self.half_dx * i / n,
-                 cy - self.half_dy + 2 * self.half_dy * i / n) for i in range(n + 1)]
-
-    def gap_mm(self, t_ms, rx, ry, lateral_margin=0.0, heading=0.0):
-        """Distance along the path (the runner's heading, deg) from the clip to this
-        obstacle where it crosses the runner's body band, or None if it is not on
-        the path now."""
-        band = BODY_HALF_WIDTH_MM + lateral_margin
-        ch, sh = _cos_sin(heading)
-        best = None
-        for px, py in self.points(t_ms):
-            ax, ay = px - rx, py - ry
-            along = ax * ch + ay * sh
-            off = abs(ay * ch - ax * sh) - band
-            if off > self.radius:
-                continue
-            depth = math.sqrt(self.radius * self.radius - off * off) if off > 0 else self.radius
-            gap = along - depth
-            if best is None or gap < best:
-                best = gap
-        return best
-
-    def approach_mm_s(self, t_ms, heading=0.0):
-        """Its own speed towards the runner along the path (+ = coming closer)."""
-        vx, vy = self.velocity(t_ms)
-        ch, sh = _cos_sin(heading)
-        return -(vx * ch + vy * sh)
-
-    def touches(self, t_ms, rx, ry, heading=0.0):
-        gap = self.gap_mm(t_ms, rx, ry, 0.0, heading)
-        if gap is None:
-            return False
-        # Contact: some part of it is inside the body box behind the clip.
-        return gap <= 0 and gap > -(BODY_DEPTH_MM + 2 * self.radius + 200)
-
-
-def _cos_sin(heading_deg):
-    if heading_deg == 0.0:
-        return 1.0, 0.0
-    h = math.radians(heading_deg)
-    return math.cos(h), math.sin(h)
-
-
-def path_point(path, t_ms):
-    """(x, y) along waypoints [[t_ms, x, y], ...]: linear between, held outside."""
-    if t_ms <= path[0][0]:
-        return float(path[0][1]), float(path[0][2])
-    for i in range(1, len(path)):
-        t1, x1, y1 = path[i]
-        if t_ms <= t1:
-            t0, x0, y0 = path[i - 1]
-            u = (t_ms - t0) / (t1 - t0) if t1 > t0 else 1.0
-            return x0 + (x1 - x0) * u, y0 + (y1 - y0) * u
-    return float(path[-1][1]), float(path[-1][2])
-
-
-def path_velocity(path, t_ms):
-    for i in range(1, len(path)):
-        t1, x1, y1 = path[i]
-        t0, x0, y0 = path[i - 1]
-        if t0 <= t_ms < t1:
-            return (x1 - x0) * 1000.0 / (t1 - t0), (y1 - y0) * 1000.0 / (t1 - t0)
-    return 0.0, 0.0
-
-
-class Ground:
-    """The path's surface: flat at z = 0, or a height profile along world x
-    ([[x_mm, z_mm], ...], linear between points, level beyond the ends; two
-    points at one x make a step) with optional bumps. Obstacles and the runner
-    stand on it."""
-
-    BUMP_STEP_MM = 250
-
-    def __init__(self, spec, rng=None, extent_mm=0.0):
-        self.reflectance = float(spec.get("reflectance", 0.3))
-        points = [(float(x), float(z)) for x, z in spec.get("profile", [])]
-        bumps = float(spec.get("bumps_mm", 0))
-        if bumps > 0 and rng is not None:
-            points = _with_bumps(points, bumps, rng, extent_mm, self.BUMP_STEP_MM)
-        # knots: unique x, the height arriving from the left and leaving to the right
-        self.xs, self.z_left, self.z_right = [], [], []
-        for x, z in points:
-            if self.xs and self.xs[-1] == x:
-                self.z_right[-1] = z
-            else:
-                self.xs.append(x)
-                self.z_left.append(z)
-                self.z_right.append(z)
-        self.flat = not points
-
-    def height(self, x):
-        if self.flat:
-            return 0.0
-        xs = self.xs
-        if x < xs[0]:
-            return self.z_left[0]
-        if x >= xs[-1]:
-            return self.z_right[-1]
-        i = bisect.bisect_right(xs, x)  # xs[i - 1] <= x < xs[i]
-        x0, x1 = xs[i - 1], xs[i]
-        z0, z1 = self.z_right[i - 1], self.z_left[i]
-        return z0 + (z1 - z0) * (x - x0) / (x1 - x0)
-
-    def ray_hit(self, ox, oz, dx, dz, max_t):
-        """(distance along the ray, cosine of the incidence) where a ray from
-        (ox, oz) heading (dx, dz) (x along the path, z up: parts of a unit
-        vector) meets the surface within max_t, or None."""
-        if self.flat:
-            return (oz / -dz, -dz) if dz < -1e-6 else None
-        if abs(dx) < 1e-9:
-            g = self.height(ox)
-            return ((oz - g) / -dz, -dz) if dz < -1e-6 and oz > g else None
-        xs = self.xs
-        if dx > 0:
-            order = range(bisect.bisect_right(xs, ox), len(xs))
-            arrive, leave = self.z_left, self.z_right
-        else:
-            order = range(bisect.bisect_left(xs, ox) - 1, -1, -1)
-            arrive, leave = self.z_right, self.z_left
-        xa, za, ta = ox, self.height(ox), 0.0
-        for k in list(order) + [None]:
-            if k is None:  # level beyond the last knot
-                xb = ox + dx * max_t
-                zb = za
-            else:
-                xb, zb = xs[k], arrive[k]
-            tb = (xb - ox) / dx
-            gap_a, gap_b = oz + ta * dz - za, oz + tb * dz - zb
-            if gap_b <= 0 < gap_a:
-                t = ta + (tb - ta) * gap_a / (gap_a - gap_b)
-                m = (zb - za) / (xb - xa)
-                return t, max(0.0, (m * dx - dz) / math.sqrt(1 + m * m))
-            if k is None or tb > max_t:
-                return None
-            z_next = leave[k]
-            ray_z = oz + tb * dz
-            if zb < ray_z <= z_next:  # the face of a step up
-                return tb, abs(dx)
-            xa, za, ta = xb, z_next, tb
-        return None
-
-
-def _with_bumps(points, amp, rng, extent_mm, step_mm):
-    """The profile's points (steps kept) plus a smooth random undulation of
-    about +-amp (standard deviation), a new value every step_mm."""
-    base = Ground({"profile": [[x, z] for x, z in points]}) if points else Ground({})
-    grid = {}
-    level = 0.0
-    x = -5000.0
-    while x <= extent_mm:
-        level = 0.6 * level + rng.gauss(0.0, 0.8 * amp)
-        grid[x] = level
-        x += step_mm
-
-    def bump(x):
-        g = -5000.0 + (x + 5000.0) // step_mm * step_mm
-        z0, z1 = grid.get(g, 0.0), grid.get(g + step_mm, 0.0)
-        return z0 + (z1 - z0) * (x - g) / step_mm
-
-    out = [(x, base.height(x) + z) for x, z in grid.items() if x not in base.xs]
-    for x, zl, zr in zip(base.xs, base.z_left, base.z_right):
-        out.append((x, zl + bump(x)))
-        out.append((x, zr + bump(x)))
-    out.sort(key=lambda p: p[0])  # stable: a step keeps its left before its right
-    return out
 
 
 class World:
@@ -438,7 +174,7 @@ class World:
                     self.v = ev.onset_speed * (1 - u) if u < 1 else 0.0
         self.dv = (self.v - v_old) / dt
         h = self.heading(t)[0]
-        ch, sh = _cos_sin(h)
+        ch, sh = cos_sin(h)
         self.x += self.v * dt * ch
         self.y += self.v * dt * sh
         self.gait.advance(dt, self.v, t)
@@ -614,7 +350,7 @@ class World:
             jx, jz = ev.jolt(t_ms)
             ax += jx
             az += jz
-        ch, sh = _cos_sin(self.heading(t_ms)[0])  # along the path -> world axes
+        ch, sh = cos_sin(self.heading(t_ms)[0])  # along the path -> world axes
         return ax * ch - ay * sh, ax * sh + ay * ch, az
 
     def imu_sample(self, now_us, period_us):
@@ -723,55 +459,3 @@ class World:
         fx, fy, fz = self.specific_force_world(self.t_us)
         self.truth.append((t_ms, self.x, self.v, gap, ob.id if ob else None, pitch,
                            math.sqrt(fx * fx + fy * fy + fz * fz), self.y, self.heading(t_ms)[0]))
-
-
-# --- geometry ----------------------------------------------------------------------------------
-_RAYS = {}
-RAY_GRID = 7  # rays per side across the ROI's field of view
-MAX_RAY_MM = 12000  # returns from farther are lost in the noise
-
-
-def ray_grid(fov_deg, elevation_deg=0.0, azimuth_deg=0.0, fov_v_deg=None):
-    """Unit ray directions (device frame) spread over a field of view fov_deg
-    across and fov_v_deg high (default: square), its centre turned up by
-    `elevation_deg` and right by `azimuth_deg`."""
-    fov_v = fov_deg if fov_v_deg is None else fov_v_deg
-    key = (int(fov_deg * 10), int(fov_v * 10), int(elevation_deg * 10), int(azimuth_deg * 10))
-    rays = _RAYS.get(key)
-    if rays is None:
-        rays = []
-        half = math.radians(fov_deg) / 2
-        half_v = math.radians(fov_v) / 2
-        el0, az0 = math.radians(elevation_deg), math.radians(azimuth_deg)
-        for i in range(RAY_GRID):
-            az = az0 - half + 2 * half * (i + 0.5) / RAY_GRID
-            for j in range(RAY_GRID):
-                el = el0 - half_v + 2 * half_v * (j + 0.5) / RAY_GRID
-                x, y, z = 1.0, math.tan(az), math.tan(el)
-                n = math.sqrt(x * x + y * y + z * z)
-                rays.append((x / n, y / n, z / n))
-        _RAYS[key] = rays
-    return rays
-
-
-def _rotation(pitch_deg, roll_deg, yaw_deg):
-    """Rows of R = Rz(yaw) Ry(pitch) Rx(roll): device -> world."""
-    p, r, y = math.radians(pitch_deg), math.radians(roll_deg), math.radians(yaw_deg)
-    cp, sp, cr, sr, cy, sy = math.cos(p), math.sin(p), math.cos(r), math.sin(r), math.cos(y), math.sin(y)
-    return ((cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr),
-            (sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr),
-            (-sp, cp * sr, cp * cr))
-
-
-def device_to_world(x, y, z, pitch, roll, yaw):
-    m = _rotation(pitch, roll, yaw)
-    return (m[0][0] * x + m[0][1] * y + m[0][2] * z,
-            m[1][0] * x + m[1][1] * y + m[1][2] * z,
-            m[2][0] * x + m[2][1] * y + m[2][2] * z)
-
-
-def world_to_device(x, y, z, pitch, roll, yaw):
-    m = _rotation(pitch, roll, yaw)
-    return (m[0][0] * x + m[1][0] * y + m[2][0] * z,
-            m[0][1] * x + m[1][1] * y + m[2][1] * z,
-            m[0][2] * x + m[1][2] * y + m[2][2] * z)

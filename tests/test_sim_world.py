@@ -11,8 +11,9 @@ import pytest
 
 from sim import loader
 from sim.chips.rng import Rng
+from sim.geometry import rotation as _rotation
 from sim.scenario import check
-from sim.world import World, _rotation, profile_value
+from sim.world import World, profile_value
 
 SCENARIOS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "sim", "scenarios",
                                           "*.json")))
