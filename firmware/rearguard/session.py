@@ -111,13 +111,10 @@ class SessionKeeper:
         self.falls = 0
         self._near_falls_at_start = -1  # balance's counts when the session began
         self._falls_at_start = 0
-        self.blind_ms = 0
-        self.too_fast_ms = 0
-        self.valid_ms = 0
+        self.blind_ms = self.too_fast_ms = self.valid_ms = 0
         self.battery_start_mv = _NO_BATTERY
         self.battery_end_mv = 0
-        self.ev_count = 0
-        self.ev_dropped = 0
+        self.ev_count = self.ev_dropped = 0
         self.paused = False
         self.paused_ms = 0  # standing still long enough to pause: not part of the run
         self.track_n = 0  # samples in self.track, not yet in flash

@@ -105,30 +105,22 @@ class RangeSensor:
 
     def _clear_state(self, now_ms):
         # The sample, the mode and the recovery state at boot.
-        self.range_mm = 0
+        self.range_mm = self.ambient_kcps = self.signal_kcps = self.spads = 0
         self.status = 255
-        self.ambient_kcps = 0
-        self.signal_kcps = 0
-        self.spads = 0
         self.mode = LONG
         self.budget_ms = _BUDGET_MS
         self.fov_cdeg = FOV_16X16_CDEG
         self._wanted_mode = LONG
         self._wanted_budget_ms = _BUDGET_MS
-        self.imp_ms = 0  # inter-measurement period, 0 = back to back
-        self._wanted_imp_ms = 0
+        self.imp_ms = self._wanted_imp_ms = 0  # inter-measurement period, 0 = back to back
         self.ok = False
         self.problem = ""
         self.faults = 0  # recoveries started since boot, for the session log
         self.fault_ms = now_ms  # when the last one started
-        self.samples = 0
+        self.samples = self._same = self._errors = 0
         self._state = _DOWN
-        self._state_ms = now_ms
-        self._last_sample_ms = now_ms
+        self._state_ms = self._last_sample_ms = self._retry_at_ms = now_ms
         self._backoff_ms = _BACKOFF_MIN_MS
-        self._retry_at_ms = now_ms
-        self._same = 0
-        self._errors = 0
         self._xshut_low = False
 
     # --- what the app calls every tick -----------------------------------

@@ -262,11 +262,8 @@ class Balance:
         self._stumbled_once = False
         self.near_fall_pending = False  # the last stumble: no fall yet, window still open
         self._acc_slow = 1000
-        self._acc_motion = 0
-        self._gyro_motion = 0
-        self._still_since = 0
-        self._up_since = 0
-        self._upright_since = 0
+        self._acc_motion = self._gyro_motion = 0
+        self._still_since = self._up_since = self._upright_since = 0
         self._steps_at_fall = 0
         self._started = False
 

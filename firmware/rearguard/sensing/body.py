@@ -35,15 +35,9 @@ class BodyMonitor:
         self.attitude = Attitude()
         self.gait = Gait(profile)
         self.balance = Balance()
-        self.pitch_cdeg = 0
-        self.roll_cdeg = 0
-        self.steps = 0
-        self.cadence_spm = 0
-        self.speed_mm_s = 0
-        self.moving = False
-        self.running = False
-        self.stumble = False
-        self.fallen = False
+        self.pitch_cdeg = self.roll_cdeg = 0
+        self.steps = self.cadence_spm = self.speed_mm_s = 0
+        self.moving = self.running = self.stumble = self.fallen = False
         self.session_active = False  # set by the session control every tick
         self.armed = False
         self._last_ms = 0

@@ -42,11 +42,8 @@ _G_MG = const(1000)
 class Gait:
     def __init__(self, profile):
         self.profile = profile
-        self.steps = 0
-        self.cadence_spm = 0
-        self.speed_mm_s = 0
-        self.moving = False
-        self.running = False
+        self.steps = self.cadence_spm = self.speed_mm_s = 0
+        self.moving = self.running = False
         self.step = False  # True in the sample a step was counted
         self.contact = False  # True in the sample a foot contact was seen (counted or not yet)
         self.last_step_ms = 0
@@ -55,8 +52,7 @@ class Gait:
         self.bout_steps = 0
         self.steady = False
         self._odd_steps = 0
-        self._smooth = 1000
-        self._mean = 1000
+        self._smooth = self._mean = _G_MG
         self._armed = True
         self._excursion = 0  # highest point since the last re-arm
         self._started = False
