@@ -28,28 +28,42 @@ FAULT_SETTLE_MS = 1000  # blind this long after a fault ends still counts as the
 
 
 class Detections:
-    """When the sensor model first reported each obstacle as a valid range."""
+    """When the sensor model's ranges first made each obstacle knowable as a
+    threat: a static one at its first valid sighting, a moving one at the next
+    measurement after it (one range gives no direction; docs/scenarios.md,
+    "Metrics")."""
 
     def __init__(self, world, tof):
         self.world = world
         self.tof = tof
         self.first = {}  # obstacle id -> (t_ms, gap_mm, runner v mm/s)
+        self.sighted = {}  # obstacle id -> t_ms of its first valid sighting
+        self.pending = []  # moving obstacles sighted once: knowable at the next measurement
 
     def on_sample(self, t_us, raw, dist, ambient, signal, spads):
+        t_ms = t_us // 1000
+        for ob in self.pending:
+            self.know(ob, t_ms)
+        self.pending = []
         scene = self.tof.last_scene
         if raw != RAW_VALID or scene is None or scene.dominant in (None, "ground", "cover"):
             return
-        oid = scene.dominant
-        if oid in self.first:
-            return
-        if abs(dist - scene.distance_mm) > 300:
-            return  # a quirk (spurious, aliased), not a sighting of the obstacle
-        t_ms = t_us // 1000
+        if scene.dominant in self.first or abs(dist - scene.distance_mm) > 300:
+            return  # known already; or a quirk (spurious, aliased), not a sighting
+        for ob in self.world.obstacles:
+            if ob.id != scene.dominant:
+                continue
+            self.sighted.setdefault(ob.id, t_ms)
+            vx, vy = ob.velocity(t_ms)
+            if math.hypot(vx, vy) > RECEDING_MM_S:
+                self.pending.append(ob)  # crossing towards the path, or running away?
+            else:
+                self.know(ob, t_ms)  # it closes at the runner's own speed
+
+    def know(self, ob, t_ms):
         world = self.world
-        for ob in world.obstacles:
-            if ob.id == oid:
-                gap = ob.gap_mm(t_ms, world.x, world.y, 0.0, world.heading(t_ms)[0])
-                self.first[oid] = (t_ms, gap, world.v)
+        gap = ob.gap_mm(t_ms, world.x, world.y, 0.0, world.heading(t_ms)[0])
+        self.first[ob.id] = (t_ms, gap, world.v)
 
 
 class Watch:
@@ -212,9 +226,11 @@ def obstacle_row(world, ghost, ob, detections, alerts):
     firsts = [t for t in alerts if relevant <= t <= contact]
     if firsts:
         row["lead_ms"] = contact - firsts[0]
-        # The firmware stamps a tick at its start, the model a sample when
-        # it is read a little later: never report more lead than was available.
-        if row["available_lead_ms"] < row["lead_ms"] <= row["available_lead_ms"] + 10:
+        # The firmware stamps a tick at its start, the model a sample when it is
+        # read a little later; and a moving obstacle alerted from its first
+        # sighting was knowable then: never report more lead than was available.
+        sighted = detections.sighted.get(ob.id, contact) - 10
+        if row["available_lead_ms"] < row["lead_ms"] <= contact - sighted:
             row["available_lead_ms"] = row["lead_ms"]
     return row
 

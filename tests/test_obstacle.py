@@ -198,6 +198,25 @@ def test_dropouts_and_uneven_periods_still_track_the_wall(fw):
     assert stop is not None and 6000 - 2500 * stop // 1000 >= 2000
 
 
+def test_a_return_growing_through_lost_measurements_alerts_at_the_first_range(fw):
+    # A wall comes out of the distance: its return grows for a second before the
+    # first valid range, and measurements are lost on the way (signal fails with
+    # a quarter of the signal, up to two in a row). Lost measurements are not a
+    # return that faded: the first valid range already alerts.
+    lost = {3, 5, 6, 9, 11, 12, 14}  # sample indices lost (dropouts)
+
+    def scene(t):
+        k = t // 60
+        signal = 220 + 35 * k
+        if k < 16:
+            return (2, 20, signal // 4 if k in lost else signal)
+        return (0, 2400 - 2200 * (t - 960) // 1000, signal)
+
+    run = Run(fw, body=FakeBody(2200), period_ms=60).run(1500, scene)
+    first = run.first("obstacle")
+    assert first == 960, run.events
+
+
 def test_person_stepping_in_close_stops_within_three_samples(fw):
     # Clear, then at t=2 s a person is suddenly 0.5 m behind.
     def scene(t):

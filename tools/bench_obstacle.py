@@ -9,7 +9,9 @@ each figure is a spread: `_worst` and `_median` over the runs.
     .venv/bin/python -m tools.bench_obstacle [SCENARIO.json ...]   # the per-scenario table
 
 Per collision-course obstacle: lead ratio = lead_ms / available_lead_ms (first
-alert vs first valid sighting, both before contact in the no-reaction run).
+alert vs the moment the obstacle was knowable: its first valid sighting, the
+next measurement for one that moves; both before contact in the no-reaction
+run; docs/scenarios.md, "Metrics").
 blind_latency_ms: from an `unplug` or `covered` fault to the first BLIND event;
 recovery_ms: from the end of that fault to the end of "blind". too_fast_ms: from
 the first moment at running pace (>= 2 m/s) in strong sun to the first TOO_FAST

@@ -34,6 +34,7 @@ _RECEDING_MM_S = const(150)  # moving away faster than this never alerts
 _RISING_SAMPLES = const(3)
 _RISING_FLOOR_KCPS = const(200)  # above the stray signal of distant ground
 _RISING_GROWTH_PCT = const(115)  # ... and grown this much (a steady return is no approach)
+_LOST_SAMPLES = const(2)  # ... skipping up to this many lost measurements in a row
 _LEVEL_HOLD_MS = const(800)  # a level holds at least this long before it may drop
 _FRESH_MS = const(150)  # ... and drops only while samples keep coming
 _HYST_MM = const(200)  # a distance threshold clears only this far beyond it
@@ -46,7 +47,7 @@ _COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the win
 _WINDOW_MM = const(200)  # a target first seen this close is on the window (its echo, with noise)
 _CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
 _GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
-_GROUND_CONFIRM_SAMPLES = const(6)  # samples before a target in the ground band may alert
+_GROUND_CONFIRM_SAMPLES = const(5)  # samples before a target in the ground band may alert
 _GROUND_STATIC_PCT = const(60)  # ... unless it closes at this share of the pace (and at most 140%)
 _MISFIT_RATIO = const(8)  # ... and lies this much closer to a line than to the ground's curve
 _MISFIT_MM2 = const(400)  # ... beyond ranging noise (20 mm squared)
@@ -93,6 +94,7 @@ class ObstacleMonitor:
         self._rising = 0  # samples in a row with a signal above the floor, not falling
         self._last_signal_kcps = 0
         self._rising_from_kcps = 0  # the signal where the rising run began
+        self._lost = 0  # samples in a row that looked like lost measurements (skipped)
 
     def update(self, now_ms, tof, new_sample, body):
         if not self._started:
@@ -114,13 +116,7 @@ class ObstacleMonitor:
     # --- one ToF sample ---------------------------------------------------------
     def _sample(self, now_ms, tof, body):
         kind = self._classify(now_ms, tof, body)
-        signal = tof.signal_kcps
-        if signal >= _RISING_FLOOR_KCPS and signal * 4 >= self._last_signal_kcps * 3:
-            self._rising += 1
-        else:
-            self._rising = 1 if signal >= _RISING_FLOOR_KCPS else 0
-            self._rising_from_kcps = signal
-        self._last_signal_kcps = signal
+        self._rise(kind, tof.signal_kcps)
         self.kind = kind
         if kind == ranging.NEAR_ZERO:
             self._near_zero_run += 1
@@ -148,6 +144,22 @@ class ObstacleMonitor:
         if kind == ranging.TARGET:
             ground.learn(now_ms, tof.range_mm)
         self._follow(now_ms, tof.range_mm, self.pace.speed_mm_s, kind == ranging.TARGET)
+
+    def _rise(self, kind, signal):
+        # Is the return growing (something coming out of the distance)? A
+        # sample or two that range nothing and fall are lost measurements
+        # (dropouts), not a return that faded: they neither count nor break the run.
+        if signal >= _RISING_FLOOR_KCPS and signal * 4 >= self._last_signal_kcps * 3:
+            self._rising += 1
+            self._lost = 0
+        elif kind == ranging.CLEAR and self._rising and self._lost < _LOST_SAMPLES:
+            self._lost += 1
+            return
+        else:
+            self._rising = 1 if signal >= _RISING_FLOOR_KCPS else 0
+            self._rising_from_kcps = signal
+            self._lost = 0
+        self._last_signal_kcps = signal
 
     def _classify(self, now_ms, tof, body):
         kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
@@ -238,6 +250,13 @@ class ObstacleMonitor:
         # the side: crossing, cutting in; first seen by its flank) must show
         # half the pace between two valid samples.
         young = track.valid < _MEASURED_SAMPLES
+        measured = closing  # what the samples say it does (receding or not)
+        if track.ground_like and not track.solid and closing < pace <= 2 * track.ground_closing_mm_s:
+            # A wall emerging from the ground's blended return took the track
+            # over: its line still holds the ground's samples, but against the
+            # ground (pitch-compensated) it closes like a static obstacle.
+            young = True
+            closing = measured = pace
         support = track.support > 0
         static = pace >= _MOVING_MM_S and (track.samples < 2 or support or closing * 3 >= pace)
         if static and young and not support and track.first_mm <= self.profile.caution_distance_mm:
@@ -250,7 +269,7 @@ class ObstacleMonitor:
         self.closing_mm_s = closing
         self._wanted = self._level_for(d, ttc, 0, 100)
         self._hold = self._level_for(d, ttc, _HYST_MM, _HYST_TTC_PCT)
-        self._weigh_evidence(track, d, young, static)
+        self._weigh_evidence(track, d, young, static, measured)
         self._keep_quiet(now_ms, d, closing, young)
         if self._wanted:
             track.solid = True
@@ -278,7 +297,7 @@ class ObstacleMonitor:
         return ground >= _GROUND_CLOSING_MM_S and ground * 2 >= pace and \
             (track.support > 0 or ground >= _STILL_RATIO * closing)
 
-    def _weigh_evidence(self, track, d, young, static):
+    def _weigh_evidence(self, track, d, young, static, measured):
         # A level needs the evidence to back it: a STOP from distance two
         # agreeing samples; a young track that closes like a static obstacle at
         # most a WARNING (a STOP from TTC needs a measured closing speed);
@@ -286,7 +305,7 @@ class ObstacleMonitor:
         # moving away.
         if track.valid and d <= self.profile.stop_distance_mm:
             return
-        if track.valid == 0 or (young and not static) or track.closing_mm_s < -_RECEDING_MM_S \
+        if track.valid == 0 or (young and not static) or measured < -_RECEDING_MM_S \
                 or (not static and track.samples < _SLOW_CONFIRM_SAMPLES):
             self._wanted = events.NONE
             self._hold = self.level
