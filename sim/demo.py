@@ -21,7 +21,7 @@ VOCABULARY = {
     ("obstacle", "caution"): ("slow pulses", "something is closing in behind you"),
     ("obstacle", "warning"): ("fast pulses", "it is getting close: get ready to stop"),
     ("obstacle", "stop"): ("continuous buzz", "stop now"),
-    ("too_fast", None): ("two short pulses", "too fast for what the sensor can see: slow down"),
+    ("too_fast", None): ("two pairs of pulses", "too fast for what the sensor can see: slow down"),
     ("blind", None): ("three short chirps", "the sensor cannot see: you are not protected"),
     ("stumble", None): ("one long strong buzz", "balance lost (stumble counted)"),
     ("fall", None): ("long buzz, repeating", "fall detected"),
