@@ -19,6 +19,7 @@ def body_rates(pitch, roll, pitch_rate, roll_rate, yaw_rate):
 
 
 def cos_sin(heading_deg):
+    """(cos, sin) of a heading; exact for the straight path's 0."""
     if heading_deg == 0.0:
         return 1.0, 0.0
     h = math.radians(heading_deg)
@@ -39,6 +40,7 @@ def path_point(path, t_ms):
 
 
 def path_velocity(path, t_ms):
+    """(vx, vy) in mm/s along the waypoints at t_ms; 0 outside them."""
     for i in range(1, len(path)):
         t1, x1, y1 = path[i]
         t0, x0, y0 = path[i - 1]
