@@ -39,6 +39,14 @@ PROFILE_VERSION = 1
 _ORDER = "ttc_caution_ms ttc_warning_ms ttc_stop_ms caution_distance_mm warning_distance_mm stop_distance_mm"
 
 
+def field(name):
+    """The FIELDS row of a setting: (name, default, min, max, unit); KeyError if none."""
+    for f in FIELDS:
+        if f[0] == name:
+            return f
+    raise KeyError(name)
+
+
 class Profile:
     def __init__(self):
         self.version = 0  # edits since defaults; the summary stores it
@@ -48,20 +56,17 @@ class Profile:
     def set(self, name, value, ordered=True):
         """`ordered=False`: the order of thresholds is checked by the caller
         once every field is in (loading a saved profile)."""
-        for fname, _default, lo, hi, unit in FIELDS:
-            if fname == name:
-                value = int(value)
-                if not lo <= value <= hi:
-                    raise ValueError("%s must be %d..%d %s" % (name, lo, hi, unit))
-                old = getattr(self, name)
-                setattr(self, name, value)
-                problem = ordered and self.disorder()
-                if problem:
-                    setattr(self, name, old)
-                    raise ValueError(problem)
-                self.version += 1
-                return
-        raise KeyError(name)
+        _name, _default, lo, hi, unit = field(name)
+        value = int(value)
+        if not lo <= value <= hi:
+            raise ValueError("%s must be %d..%d %s" % (name, lo, hi, unit))
+        old = getattr(self, name)
+        setattr(self, name, value)
+        problem = ordered and self.disorder()
+        if problem:
+            setattr(self, name, old)
+            raise ValueError(problem)
+        self.version += 1
 
     def disorder(self):
         """What breaks caution > warning > stop, naming both values; '' if nothing."""

@@ -11,6 +11,8 @@
 #     pace.fast_mm_s      # for "too fast": higher while the stride is not known
 from micropython import const
 
+from rearguard.profile import field
+
 # Step length (mm) against cadence (steps/min) of backward running: 13/2 mm per
 # step/min less 400 mm (900 mm at 200/min, 705 at 170), never below a walk's 550.
 _STEP_PER_2SPM = const(13)
@@ -20,8 +22,6 @@ REF_SPM = const(180)  # profile.stride_mm is the stride (two steps) at this cade
 _UNSURE_PCT = const(120)  # "too fast" errs this much high while the stride is a guess
 _LEARN_MIN_PCT = const(70)  # a closing speed this far from the estimate is not
 _LEARN_MAX_PCT = const(140)  # ... the runner's own (the target moves)
-_STRIDE_MIN_MM = const(300)  # the profile's bounds (profile.py)
-_STRIDE_MAX_MM = const(3000)
 
 
 def step_mm(cadence_spm):
@@ -40,6 +40,7 @@ class Pace:
         self.speed_mm_s = 0
         self.fast_mm_s = 0
         self.learned = profile.stride_mm != default_stride_mm()  # set by a coach, or saved
+        self._stride_lo, self._stride_hi = field("stride_mm")[2:4]  # the profile's bounds
         self._cadence = 0
 
     def update(self, cadence_spm, moving):
@@ -63,7 +64,7 @@ class Pace:
         stride = p.stride_mm * closing_mm_s // speed
         if self.learned:
             stride = p.stride_mm + (stride - p.stride_mm) // 4  # one approach is noisy
-        p.stride_mm = max(_STRIDE_MIN_MM, min(_STRIDE_MAX_MM, stride))
+        p.stride_mm = max(self._stride_lo, min(self._stride_hi, stride))
         self.learned = True
         self.update(self._cadence, True)
         return True
