@@ -95,3 +95,11 @@ def test_heap_by_module_names_every_module_and_its_own_cost():
     # at once costs (interned-name pools grow in different steps).
     together = bench_core.heap_of_imports(bench_core.import_order())
     assert abs(sum(sizes.values()) - together) < 0.1 * together
+
+
+def test_interned_names_count_the_firmwares_own_names():
+    # The pools hold what the firmware's import interned: its module, class and
+    # attribute names (docs/architecture.md, Memory, reads this figure).
+    names, size = bench_core.interned_names()
+    assert 500 < names < 5000
+    assert size > 8 * names  # each name: its text plus its pool entry

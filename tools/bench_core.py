@@ -163,10 +163,28 @@ def heap_of_imports(modules, tree=None):
     return size
 
 
+def interned_names(tree=None):
+    """(names, bytes): what importing the firmware adds to MicroPython's
+    interned-string pools (`micropython.qstr_info()`: the pools and their text)."""
+    steps = ["import micropython\nimport board", "micropython.qstr_info()\nimport rearguard.app",
+             "micropython.qstr_info()"]
+    out = micropython.run(steps, name="interned_names", built=tree).check().stdout
+    pools = [dict(kv.split("=") for kv in line.split(": ", 1)[1].split(", "))
+             for line in out.splitlines() if line.startswith("qstr pool:")]
+    before, after = pools
+    return (int(after["n_qstr"]) - int(before["n_qstr"]),
+            int(after["n_total_bytes"]) - int(before["n_total_bytes"]))
+
+
 if __name__ == "__main__":
     with built() as (tree, _result):
         sizes = module_heap_bytes(tree)
+        names, names_bytes = interned_names(tree)
+        parts = probe(warmup=1, ticks=1, built=tree)["heap_parts_bytes"]
     for module, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
         print("%7d  %s" % (size, module))
     print("%7d  total, every module (the deployed .mpy files)" % sum(sizes.values()))
+    print("heap after boot: %d interpreter and board config, %d the modules imported at boot "
+          "(%d of it the pools of %d interned names), %d the objects the App builds"
+          % (parts["interpreter"] + parts["board"], parts["modules"], names_bytes, names, parts["boot"]))
     print(json.dumps(figures()))
