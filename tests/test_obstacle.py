@@ -71,7 +71,6 @@ class FakeBody:
     def __init__(self, speed_mm_s=2500, pitch_cdeg=0):
         self.balance = FakeBalance()
         self.pitch_cdeg = pitch_cdeg
-        self.roll_cdeg = 0
         self.speed_mm_s = speed_mm_s
         self.cadence_spm = cadence_for(speed_mm_s)
         self.moving = speed_mm_s > 0
