@@ -56,10 +56,21 @@ def cadence_for(speed_mm_s):
     return best[1]
 
 
+class FakeBalance:
+    """How long the trunk has been still, as the body's balance judges it (never, until set)."""
+
+    def __init__(self):
+        self.still_from_ms = None
+
+    def still_ms(self, now_ms):
+        since = self.still_from_ms
+        return 0 if since is None or now_ms < since else now_ms - since
+
+
 class FakeBody:
     def __init__(self, speed_mm_s=2500, pitch_cdeg=0):
+        self.balance = FakeBalance()
         self.pitch_cdeg = pitch_cdeg
-        self.roll_cdeg = 0
         self.speed_mm_s = speed_mm_s
         self.cadence_spm = cadence_for(speed_mm_s)
         self.moving = speed_mm_s > 0
@@ -116,7 +127,7 @@ def wall_ahead(start_mm, speed_mm_s, max_range_mm=3600, stop_at_ms=None):
     """A static wall the runner backs toward at constant speed."""
 
     def scene(t):
-        d = start_mm - speed_mm_s * t // 1000
+        d = start_mm - speed_mm_s * (t if stop_at_ms is None else min(t, stop_at_ms)) // 1000
         if d <= 0:
             return (0, 5, 60000)
         if d > max_range_mm:
@@ -159,6 +170,33 @@ def test_slow_walk_to_a_wall_warns_by_ttc_not_only_distance(fw):
     assert caution < warning < stop
     # STOP by TTC (1.2 s at 1 m/s = 1.2 m), well before the 0.6 m stop distance
     assert 4000 - 1000 * stop // 1000 >= 1000
+
+
+@pytest.mark.parametrize("stands_still", [True, False])
+def test_a_runner_who_stops_and_stands_still_feels_the_stop_end_at_once(fw, stands_still):
+    # Towards a wall at 1.5 m/s, halting 450 mm from it at 3 s (inside the STOP
+    # distance). Standing still (the trunk still from 3.2 s), the STOP gives way
+    # to the reminder at once and silence follows 3 s later; a runner still
+    # moving with the target at the same distance (a partner at the same pace)
+    # keeps the STOP for 2 s, as before.
+    body = FakeBody(speed_mm_s=1500)
+    scene = wall_ahead(4950, 1500, stop_at_ms=3000)
+    run = Run(fw, body=body).run(3000, scene)
+    assert run.monitor.level == fw["events"].STOP
+    if stands_still:
+        body.moving = body.running = False
+        body.cadence_spm = body.speed_mm_s = 0
+        body.balance.still_from_ms = 3200
+    run.run(10_000, scene)
+    after = [(t, level) for t, level in run.levels if t >= 3000]
+    stop_ends = next(t for t, level in after if level != fw["events"].STOP)
+    quiet = next(t for t, level in after if level == 0)
+    caution = fw["events"].CAUTION
+    assert all(level == caution for t, level in after if stop_ends <= t < quiet)
+    if stands_still:
+        assert stop_ends <= 3200 + 500 + 100 and quiet - stop_ends <= 3100
+    else:
+        assert stop_ends >= 3000 + 2000 and quiet - stop_ends >= 2900
 
 
 def test_clear_track_gives_no_alert_for_minutes(fw):

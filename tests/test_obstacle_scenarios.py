@@ -78,6 +78,15 @@ def test_standing_by_a_wall_goes_quiet_and_stepping_closer_alerts_again():
     assert any(42000 <= t <= 43000 for t in alerts)  # and again at the first step towards it
 
 
+def test_stopping_at_a_wall_ends_the_stop_buzz_once_standing_then_a_reminder_then_silence():
+    out = events_of("stand_by_wall")  # brakes 10-12 s, stands 0.66 m from the wall from 12 s
+    changes = [(t, p) for t, p in out["metrics"]["patterns"] if 10000 <= t < 42000]
+    stop = next(i for i, (_t, p) in enumerate(changes) if p == "stop")
+    assert [p for _t, p in changes[stop:]] == ["stop", "caution", "off"]
+    assert changes[stop + 1][0] <= 12000 + 1000  # STOP ends within a second of standing still
+    assert changes[stop + 2][0] <= 12000 + 4000  # the reminder for 3 s, then silence
+
+
 def test_a_partner_at_the_same_pace_gets_a_reminder_then_quiet_until_they_brake():
     out = events_of("partner_ahead")  # 1.4 m ahead at the runner's pace 4-40 s, then brakes
     changes = out["metrics"]["patterns"]

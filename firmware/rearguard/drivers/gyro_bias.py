@@ -17,11 +17,16 @@ _LP_TAU_MS = const(250)
 _BIAS_TAU_MS = const(2000)
 
 
-def _follow(lp, i, value, jitter_max, dt):
-    # Low-pass lp[i] toward value; True when value jumped beyond jitter_max.
-    jitter = value - lp[i]
-    lp[i] += jitter * dt // (_LP_TAU_MS + dt)
-    return jitter > jitter_max or jitter < -jitter_max
+def _follow(lp, values, jitter_max, dt):
+    # Low-pass lp toward values (3 axes); True when one jumped beyond jitter_max.
+    k = _LP_TAU_MS + dt
+    jumped = False
+    for i in range(3):
+        jitter = values[i] - lp[i]
+        lp[i] += jitter * dt // k
+        if jitter > jitter_max or jitter < -jitter_max:
+            jumped = True
+    return jumped
 
 
 class GyroBias:
@@ -41,13 +46,8 @@ class GyroBias:
             return
         if dt > _MAX_DT_MS:
             dt = _MAX_DT_MS
-        moved = False
-        for i in range(3):
-            if _follow(self._lp_g, i, rates[i], _REST_GYRO_JITTER_MDPS, dt):
-                moved = True
-            if _follow(self._lp_a, i, accel[i], _REST_ACCEL_JITTER_MG, dt):
-                moved = True
-        if moved:
+        moved = _follow(self._lp_g, rates, _REST_GYRO_JITTER_MDPS, dt)
+        if _follow(self._lp_a, accel, _REST_ACCEL_JITTER_MG, dt) or moved:
             self._rest_since = now_ms
         elif ticks_diff(now_ms, self._rest_since) >= _REST_MS:
             self._settle(dt)

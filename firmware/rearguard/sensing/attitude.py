@@ -1,13 +1,13 @@
 # Trunk attitude from the waist IMU: which way is up, in the clip's own
 # frame, tracked by the gyro and corrected by the accelerometer (a
 # complementary filter on the "up" vector), in integer arithmetic. From it:
-# pitch and roll (centi-degrees), the tilt from vertical, and the trunk's
+# the pitch (centi-degrees), gravity in the clip's frame, and the trunk's
 # tipping rates about horizontal axes for the balance judge.
 #
 #     att = Attitude()
 #     att.update(dt_ms, imu)              # imu.ax .. imu.gz: one sample, device frame
 #     att.pitch_cdeg    # + = trunk tipping backward (top of the clip toward +x)
-#     att.roll_cdeg     # + = trunk tipping to the runner's right
+#     att.gravity       # "up" in mg, what the accelerometer reads at rest
 #     att.pitch_rate    # mdps about the horizontal axis across the beam
 #
 # Why this filter: the gyro turns "up" exactly over a second but drifts; the
@@ -93,16 +93,12 @@ class Attitude:
     def __init__(self):
         self.up = [0, 0, ONE]  # Q14 unit vector "up" in the device frame
         self.pitch_cdeg = 0
-        self.roll_cdeg = 0
-        self.tilt_cdeg = 0  # angle of the clip's z axis from vertical
         self.accel_mg = 1000  # |a| of the latest sample
         self.gravity = [0, 0, 1000]  # "up" scaled to what the accelerometer reads at rest, mg
-        self.gravity_mg = 1000
         self.pitch_rate = 0  # mdps, + = tipping backward, turning about the vertical removed
         self.roll_rate = 0  # mdps, + = tipping right
         self.yaw_rate = 0  # mdps about "up": turning round, glancing back
         self._across = ONE  # |up| in the y-z plane, Q14 (last value: the isqrt guess)
-        self._level = 0  # |up| in the x-y plane, Q14 (the same)
         self._norm = ONE
         self._gx = self._gy = self._gz = 0  # the previous sample's rates
         self.started = False
@@ -166,7 +162,7 @@ class Attitude:
         self._normalize(nx, ny, nz)  # into self.up (a returned tuple would allocate)
 
     def _derive(self):
-        # gravity, pitch, roll and tilt from "up"
+        # gravity and pitch from "up" (the roll and the tilt: nothing uses them)
         u = self.up
         x = u[0]
         y = u[1]
@@ -178,10 +174,6 @@ class Attitude:
         across = isqrt(y * y + z * z, self._across)
         self._across = across
         self.pitch_cdeg = atan2_cdeg(-x, across)
-        self.roll_cdeg = atan2_cdeg(-y, z)
-        level = isqrt(x * x + y * y, self._level)
-        self._level = level
-        self.tilt_cdeg = atan2_cdeg(level, z)
 
     def _normalize(self, nx, ny, nz):
         # Back to unit length (rounded). A turn of up to a radian and a nudge can

@@ -365,8 +365,8 @@ class Balance:
         g = att.gravity
         ref = self.reference
         dot = g[0] * ref[0] + g[1] * ref[1] + g[2] * ref[2]
-        nr = isqrt(ref[0] * ref[0] + ref[1] * ref[1] + ref[2] * ref[2])
-        norms = att.gravity_mg * nr // 1000
+        # |g| is 1000 mg ("up" is a unit vector), and so about |ref|: the guess
+        norms = isqrt(ref[0] * ref[0] + ref[1] * ref[1] + ref[2] * ref[2], 1000)
         if norms <= 0:
             return 1000
         return dot // norms

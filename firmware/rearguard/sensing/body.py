@@ -35,7 +35,7 @@ class BodyMonitor:
         self.attitude = Attitude()
         self.gait = Gait(profile)
         self.balance = Balance()
-        self.pitch_cdeg = self.roll_cdeg = 0
+        self.pitch_cdeg = 0
         self.steps = self.cadence_spm = self.speed_mm_s = 0
         self.moving = self.running = self.stumble = self.fallen = False
         self.session_active = False  # set by the session control every tick
@@ -66,7 +66,6 @@ class BodyMonitor:
         bal.armed = self.armed
         bal.update(now_ms, dt, imu, att, gait)
         self.pitch_cdeg = att.pitch_cdeg
-        self.roll_cdeg = att.roll_cdeg
         self.steps = gait.steps
         self.cadence_spm = gait.cadence_spm
         self.speed_mm_s = gait.speed_mm_s

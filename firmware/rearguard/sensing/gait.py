@@ -35,7 +35,6 @@ _BOUT_MIN_STEPS = const(3)
 _RUN_PEAK_MG = const(750)  # step peaks above this (|a| ~1.75 g): running
 _WALK_PEAK_MG = const(550)  # ... and below this again: walking (hysteresis)
 _RUN_CADENCE_SPM = const(165)
-_STEADY_STEPS = const(8)
 _G_MG = const(1000)
 
 
@@ -50,7 +49,6 @@ class Gait:
         self.interval_ms = 0  # smoothed step interval
         self.peak_mg = 400  # smoothed step peak above the mean
         self.bout_steps = 0
-        self.steady = False
         self._odd_steps = 0
         self._smooth = self._mean = _G_MG
         self._armed = True
@@ -128,8 +126,6 @@ class Gait:
             self.interval_ms = iv + (since - iv) // 4
 
     def _update_state(self, now_ms):
-        # steady: enough steps in this rhythm for the stride to be known well
-        self.steady = self.bout_steps >= _STEADY_STEPS and self._odd_steps == 0
         if self.bout_steps >= _BOUT_MIN_STEPS:
             since = ticks_diff(now_ms, self.last_step_ms)
             limit = self.interval_ms * 5 // 2

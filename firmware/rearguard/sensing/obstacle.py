@@ -43,6 +43,7 @@ _KEEPING_MM_S = const(200)  # a target closing slower than this keeps its distan
 _REMIND_MS = const(2000)  # ... for this long: only a reminder (CAUTION) ...
 _QUIET_MS = const(5000)  # ... and from here on, silence ...
 _NEARER_MM = const(200)  # ... until it is this much nearer than when it settled
+_STOOD_MS = const(500)  # the trunk still this long (IMU): the runner has stopped, the reminder is due
 _COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the window
 _WINDOW_MM = const(200)  # a target first seen this close is on the window (its echo, with noise)
 _CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
@@ -270,7 +271,7 @@ class ObstacleMonitor:
         self._wanted = self._level_for(d, ttc, 0, 100)
         self._hold = self._level_for(d, ttc, _HYST_MM, _HYST_TTC_PCT)
         self._weigh_evidence(track, d, young, static, measured)
-        self._keep_quiet(now_ms, d, closing, young)
+        self._keep_quiet(now_ms, d, closing, young, body)
         if self._wanted:
             track.solid = True
 
@@ -312,10 +313,11 @@ class ObstacleMonitor:
         elif young and self._wanted == events.STOP:
             self._wanted = self._hold = events.WARNING
 
-    def _keep_quiet(self, now_ms, d, closing, young):
+    def _keep_quiet(self, now_ms, d, closing, young, body):
         # A target that keeps its distance (the runner stopped by a wall, a
         # partner running ahead at the same pace): a reminder, then silence,
-        # until it closes or comes nearer again.
+        # until it closes or comes nearer again. A runner who stands still has
+        # heeded the alert: the reminder starts at once (the partner's waits 2 s).
         if young or closing >= _KEEPING_MM_S or closing <= -_KEEPING_MM_S or \
                 (self._kept_mm >= 0 and d < self._kept_mm - _NEARER_MM):
             self._kept_mm = -1
@@ -324,6 +326,9 @@ class ObstacleMonitor:
             self._kept_mm = d
             self._kept_ms = now_ms
         kept = ticks_diff(now_ms, self._kept_ms)
+        if kept < _REMIND_MS and body.balance.still_ms(now_ms) >= _STOOD_MS:
+            self._kept_ms = ticks_add(now_ms, -_REMIND_MS)
+            kept = _REMIND_MS
         if kept >= _QUIET_MS:
             self._wanted = self._hold = events.NONE
         elif kept >= _REMIND_MS and self._hold > events.CAUTION:
