@@ -238,7 +238,8 @@ class ObstacleMonitor:
         # still holds with hysteresis (_hold), by what its samples can tell.
         track = self.track
         pace = self.pace.speed_mm_s
-        if self._on_ground(now_ms, track, pace):
+        if track.ground_like and not track.solid and \
+                not self._off_ground(track, pace, self.ground.seen(now_ms)):
             self.on_ground = True
             return
         d = track.predicted_mm(now_ms)
@@ -272,20 +273,6 @@ class ObstacleMonitor:
         self._keep_quiet(now_ms, d, closing, young)
         if self._wanted:
             track.solid = True
-
-    def _on_ground(self, now_ms, track, pace):
-        # A track where the ground can be is the ground until it shows
-        # otherwise (_off_ground). Where: its newest sample near the learned
-        # ground, or its range following the pitch as only the ground's does
-        # (three samples 8 times closer to the ground's curve than to a line):
-        # one sample off the learned ground at a peak of the sway (the pitch
-        # estimate lags there) does not make the ground an obstacle.
-        if track.solid:
-            return False
-        follows = track.samples >= 3 and \
-            track.line_misfit > _MISFIT_RATIO * track.ground_misfit + _MISFIT_MM2
-        return (track.ground_like or follows) and \
-            not self._off_ground(track, pace, self.ground.seen(now_ms))
 
     @staticmethod
     def _off_ground(track, pace, ground_seen):
