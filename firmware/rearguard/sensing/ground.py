@@ -153,8 +153,9 @@ class GroundModel:
         """Could the ground have returned this range at the current pitch? In the
         cone's band, and, while the ground is in view, where it has been returning
         or beyond: a return farther than the ground's shows nothing nearer than
-        the ground (the ground seen with the pitch off at a peak of the sway, a
-        dip in the path), so only a nearer one can be an obstacle."""
+        the ground (the ground where the model is off - the pitch at the peaks
+        of the sway, a height learned at the usual pitch - or a dip in the
+        path), so only a nearer one can be an obstacle (docs/obstacle.md)."""
         low = self._low_mm
         if low == 0 or range_mm < low:
             return False
