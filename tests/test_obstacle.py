@@ -255,6 +255,28 @@ def test_a_return_growing_through_lost_measurements_alerts_at_the_first_range(fw
     assert first == 960, run.events
 
 
+def test_a_first_valid_range_after_sigma_fails_and_lost_measurements_alerts_at_once(fw):
+    # A wall 2.5 m back at 2.2 m/s shows first as sigma fails, spread so that
+    # their line does not close, then two measurements are lost; its signal
+    # sways with the gait but does not grow. Sigma fails alone give no slope to
+    # trust: the first valid range, where the runner's pace puts the wall,
+    # belongs to the same target and alerts at once.
+    spread = [-150, 0, 150, 250]
+    signal = [1300, 950, 1000, 1050]
+
+    def scene(t):
+        k = t // 60
+        wall = 2500 - 2200 * t // 1000
+        if k < 4:
+            return (1, wall + spread[k], signal[k])
+        if k < 6:
+            return (2, 20, 250)  # lost
+        return (0, wall, 1000)
+
+    run = Run(fw, body=FakeBody(2200), period_ms=60).run(1000, scene, noise_mm=0)
+    assert run.first("obstacle") == 360, run.events
+
+
 def test_person_stepping_in_close_stops_within_three_samples(fw):
     # Clear, then at t=2 s a person is suddenly 0.5 m behind.
     def scene(t):
@@ -319,6 +341,28 @@ def test_ground_with_swaying_pitch_is_not_an_obstacle(fw, seed):
         return (0, int(d), 1500)
 
     run = Run(fw, body=body, seed=seed).run(30_000, scene)
+    assert [e for e in run.events if e[1] == "obstacle"] == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_ground_returning_farther_than_the_model_says_is_not_an_obstacle(fw, seed):
+    import math
+
+    # A clip at 0.8 m pitched 31 deg down, swaying +-3 deg: the ground is ranged
+    # ~1.4 m away, inside the caution distance, and learned. At the deepest
+    # pitch its return lies 8% farther than the model says (the pitch estimate
+    # and the learned height are off there). A return farther than the ground's
+    # shows nothing nearer than the ground: no alert.
+    body = FakeBody(speed_mm_s=2500, pitch_cdeg=3100)
+
+    def scene(t):
+        sway = math.sin(2 * math.pi * 1.4 * t / 1000)
+        body.pitch_cdeg = 3100 + int(300 * sway)
+        d = 800 / math.sin(math.radians(body.pitch_cdeg / 100 + 27 / 8))
+        return (0, int(d * 1.08 if sway > 0.97 else d), 3000)
+
+    run = Run(fw, body=body, seed=seed, period_ms=60).run(20_000, scene, noise_mm=15)
+    assert abs(run.monitor.ground.height_mm - 800) <= 20  # learned
     assert [e for e in run.events if e[1] == "obstacle"] == []
 
 

@@ -21,7 +21,8 @@ def row(name):
 
 
 @pytest.mark.parametrize("name", ["wall_2_5ms_shade", "wall_4ms_sun", "pole", "fence_angled",
-                                  "runner_from_behind", "person_crossing", "tilted_clip_wall"])
+                                  "runner_from_behind", "person_crossing", "tilted_clip_wall",
+                                  "wall_dropouts_ground"])
 def test_first_alert_comes_with_nine_tenths_of_the_available_lead(name):
     r = row(name)
     courses = [o for o in r["obstacles"] if o["available_lead_ms"]]

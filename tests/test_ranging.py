@@ -101,7 +101,8 @@ def test_the_ground_height_is_learned_from_its_returns(fw):
     assert model.seen(t)
     model.update(3000, 1000)
     assert model.contains(t, 800 * 10000 // g.sin_1e4(3000 + 2700 // 8))
-    assert not model.contains(t, 1100)  # where the ground has not been returning
+    assert not model.contains(t, 1100)  # nearer than where the ground has been returning
+    assert model.contains(t, 1800)  # farther: it shows nothing nearer than the ground
     model.update(3000, 1200)  # the athlete sets another height: learned afresh from it
     assert model.height_mm == 1200 and not model.seen(t)
 

@@ -151,11 +151,16 @@ class GroundModel:
 
     def contains(self, now_ms, range_mm):
         """Could the ground have returned this range at the current pitch? In the
-        cone's band, and, while the ground is in view, where it has been returning."""
+        cone's band, and, while the ground is in view, where it has been returning
+        or beyond: a return farther than the ground's shows nothing nearer than
+        the ground (the ground where the model is off - the pitch at the peaks
+        of the sway, a height learned at the usual pitch - or a dip in the
+        path), so only a nearer one can be an obstacle (docs/obstacle.md)."""
         low = self._low_mm
         if low == 0 or range_mm < low:
             return False
         high = self._high_mm
         if high and range_mm > high:
             return False
-        return not self.seen(now_ms) or self._deviation(range_mm) <= self._gate
+        return not self.seen(now_ms) or self._deviation(range_mm) <= self._gate or \
+            range_mm * self._sin_return // 10000 > self.height_mm

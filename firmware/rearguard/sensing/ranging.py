@@ -119,15 +119,16 @@ class RangeTrack:
     def fits(self, now_ms, range_mm, prior_closing_mm_s=0, ground_mm=0):
         """Could this sample come from the tracked target?
 
-        Until the track has a slope, the prior (the runner's speed: a static
-        obstacle closes at least that fast) predicts it, with a wider gate. A
-        track on the ground moves with the predicted ground range (pitch)."""
+        Until the track has a slope (three samples, one of them valid: sigma
+        fails alone are too spread to trust), the prior (the runner's speed: a
+        static obstacle closes at least that fast) predicts it, with a wider
+        gate. A track on the ground moves with the predicted ground range (pitch)."""
         if not self.active(now_ms):
             return False
         dt = ticks_diff(now_ms, self.last_ms)
         closing = self.closing_mm_s
         gate = _GATE_MM + _GATE_SPEED_MM_S * dt // 1000
-        if self.samples < _YOUNG_SAMPLES:
+        if self.samples < _YOUNG_SAMPLES or self.valid == 0:
             if closing < prior_closing_mm_s:
                 closing = prior_closing_mm_s
             gate = _GATE_MM + _YOUNG_GATE_SPEED_MM_S * dt // 1000
