@@ -409,6 +409,40 @@ def test_covered_sensor_is_blind_even_standing_and_recovers(fw):
     assert not run.monitor.blind  # back after the finger left
 
 
+def test_a_wall_ranged_close_is_not_the_window_after_lost_measurements(fw):
+    # Backing to a wall at 1.5 m/s and halting with the clip 160 mm from it
+    # (inside the window's 200 mm), standing still, ranging it. Six lost
+    # measurements in a row (360 ms: the track lapses) and the wall comes
+    # back: it was seen coming, it is no smudge on the window; no BLIND chirp.
+    body = FakeBody(speed_mm_s=1500)
+    wall = wall_ahead(4660, 1500, stop_at_ms=3000)
+    run = Run(fw, body=body, period_ms=60).run(3000, wall)
+    body.moving = body.running = False
+    body.cadence_spm = body.speed_mm_s = 0
+    body.balance.still_from_ms = 3200
+
+    def scene(t):
+        return clear(t) if 4200 <= t < 4560 else wall(t)
+
+    run.run(7000, scene)
+    assert run.first("blind") is None and not run.monitor.covered
+
+
+def test_a_smudge_just_after_a_target_left_is_still_the_window(fw):
+    # Standing; a target at 800 mm leaves (clear view), and 120 ms later the
+    # window reads a few centimetres: far off the target's line, so not it.
+    def scene(t):
+        if t < 2000:
+            return (0, 800, 20000)
+        if t < 2120:
+            return clear(t)
+        return (0, 60 + t % 40, 20000)
+
+    run = Run(fw, body=FakeBody(speed_mm_s=0)).run(4000, scene, noise_mm=0)
+    blind = run.first("blind")
+    assert blind is not None and blind - 2000 <= 500
+
+
 def test_driver_fault_is_blind_and_recovery_brings_alerts_back(fw):
     run = Run(fw, body=FakeBody(speed_mm_s=0))
     run.run(1000, clear)

@@ -46,6 +46,8 @@ _NEARER_MM = const(200)  # ... until it is this much nearer than when it settled
 _STOOD_MS = const(500)  # the trunk still this long (IMU): the runner has stopped, the reminder is due
 _COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the window
 _WINDOW_MM = const(200)  # a target first seen this close is on the window (its echo, with noise)
+_SEEN_COMING_MS = const(600)  # ... unless it lies on the line of a target followed until this long ago
+_SEEN_GATE_MM = const(200)  # ... within this of it (the track's gate, not widened by the lapse)
 _CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
 _GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
 _GROUND_CONFIRM_SAMPLES = const(5)  # samples before a target in the ground band may alert
@@ -164,12 +166,17 @@ class ObstacleMonitor:
 
     def _classify(self, now_ms, tof, body):
         kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
-        if kind == ranging.TARGET and tof.range_mm <= _WINDOW_MM and not body.fallen and \
+        r = tof.range_mm
+        track = self.track
+        if kind == ranging.TARGET and r <= _WINDOW_MM and not body.fallen and \
                 -_OFF_PATH_CDEG < body.pitch_cdeg < _OFF_PATH_CDEG and \
-                not self.track.fits(now_ms, tof.range_mm, self.pace.speed_mm_s):
+                not track.fits(now_ms, r, self.pace.speed_mm_s) and not (
+                    track.count and ticks_diff(now_ms, track.last_ms) <= _SEEN_COMING_MS and
+                    abs(r - track.predicted_mm(now_ms)) <= _SEEN_GATE_MM):
             # A few cm away and never seen coming: mud or a smudge on the window
             # (its echo blends with the view), not an obstacle. (Lying after a
-            # fall, it is the ground.)
+            # fall, it is the ground.) A few lost measurements that let the
+            # followed target's track lapse do not make it new (docs/obstacle.md).
             return ranging.NEAR_ZERO
         return kind
 
