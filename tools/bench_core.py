@@ -90,7 +90,10 @@ def built(board=PROBE_BOARD):
 
 def figures():
     with built() as (tree, result):
-        record = probe(built=tree)
+        return _figures(probe(built=tree), result)
+
+
+def _figures(record, result):
     return {
         "alloc_bytes_per_tick": round(record["alloc_bytes"] / record["ticks"], 2),
         "heap_after_boot_bytes": record["heap_after_boot_bytes"],
@@ -177,14 +180,15 @@ def interned_names(tree=None):
 
 
 if __name__ == "__main__":
-    with built() as (tree, _result):
+    with built() as (tree, result):
         sizes = module_heap_bytes(tree)
         names, names_bytes = interned_names(tree)
-        parts = probe(warmup=1, ticks=1, built=tree)["heap_parts_bytes"]
+        record = probe(built=tree)
+    parts = record["heap_parts_bytes"]
     for module, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
         print("%7d  %s" % (size, module))
     print("%7d  total, every module (the deployed .mpy files)" % sum(sizes.values()))
     print("heap after boot: %d interpreter and board config, %d the modules imported at boot "
           "(%d of it the pools of %d interned names), %d the objects the App builds"
           % (parts["interpreter"] + parts["board"], parts["modules"], names_bytes, names, parts["boot"]))
-    print(json.dumps(figures()))
+    print(json.dumps(_figures(record, result)))
