@@ -18,15 +18,17 @@ _BIAS_TAU_MS = const(2000)
 
 
 def _follow(lp, values, jitter_max, dt):
-    # Low-pass lp toward values (3 axes); True when one jumped beyond jitter_max.
+    # Low-pass lp toward values (3 axes, written out: every sample, twice);
+    # True when one jumped beyond jitter_max.
     k = _LP_TAU_MS + dt
-    jumped = False
-    for i in range(3):
-        jitter = values[i] - lp[i]
-        lp[i] += jitter * dt // k
-        if jitter > jitter_max or jitter < -jitter_max:
-            jumped = True
-    return jumped
+    x = values[0] - lp[0]
+    y = values[1] - lp[1]
+    z = values[2] - lp[2]
+    lp[0] += x * dt // k
+    lp[1] += y * dt // k
+    lp[2] += z * dt // k
+    return not (-jitter_max <= x <= jitter_max and -jitter_max <= y <= jitter_max
+                and -jitter_max <= z <= jitter_max)
 
 
 class GyroBias:

@@ -172,13 +172,19 @@ class Imu:
         return True
 
     def _to_device_frame(self):
+        # axis by axis (every sample): device axis i = sign[i] x chip axis idx[i]
         idx = self.index
         sign = self.sign
+        chip = self._chip_acc
         acc = self._acc
+        acc[0] = ax = sign[0] * chip[idx[0]]
+        acc[1] = ay = sign[1] * chip[idx[1]]
+        acc[2] = az = sign[2] * chip[idx[2]]
+        chip = self._chip_gyro
         gyro = self._gyro
-        for i in range(3):
-            acc[i] = sign[i] * self._chip_acc[idx[i]]
-            gyro[i] = sign[i] * self._chip_gyro[idx[i]]
-        self.ax = acc[0]
-        self.ay = acc[1]
-        self.az = acc[2]
+        gyro[0] = sign[0] * chip[idx[0]]
+        gyro[1] = sign[1] * chip[idx[1]]
+        gyro[2] = sign[2] * chip[idx[2]]
+        self.ax = ax
+        self.ay = ay
+        self.az = az

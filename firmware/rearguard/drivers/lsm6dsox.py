@@ -21,11 +21,6 @@ _XL_52HZ_16G = const(0x34)
 _XLDA = const(0x01)
 
 
-def _i16_le(b, i):
-    v = b[i] | (b[i + 1] << 8)
-    return v - 0x10000 if v & 0x8000 else v
-
-
 class Lsm6dsox(Imu):
     STATUS_REG = _STATUS
     BURST = 16
@@ -45,11 +40,16 @@ class Lsm6dsox(Imu):
         self._write(_TAP_CFG2, 0)  # and the wake-up interrupt off
 
     def _decode(self, b):
+        # Little-endian int16 pairs, sign-extended by (v ^ 0x8000) - 0x8000;
+        # written out axis by axis: this runs for every sample.
         if not b[0] & _XLDA:
             return False
-        acc = self._chip_acc
-        gyro = self._chip_gyro
-        for i in range(3):
-            gyro[i] = _i16_le(b, 4 + 2 * i) * 70  # 70 mdps/LSB
-            acc[i] = _i16_le(b, 10 + 2 * i) * 61 // 125  # 0.488 mg/LSB
+        gyro = self._chip_gyro  # 70 mdps/LSB
+        gyro[0] = (((b[4] | (b[5] << 8)) ^ 0x8000) - 0x8000) * 70
+        gyro[1] = (((b[6] | (b[7] << 8)) ^ 0x8000) - 0x8000) * 70
+        gyro[2] = (((b[8] | (b[9] << 8)) ^ 0x8000) - 0x8000) * 70
+        acc = self._chip_acc  # 0.488 mg/LSB
+        acc[0] = (((b[10] | (b[11] << 8)) ^ 0x8000) - 0x8000) * 61 // 125
+        acc[1] = (((b[12] | (b[13] << 8)) ^ 0x8000) - 0x8000) * 61 // 125
+        acc[2] = (((b[14] | (b[15] << 8)) ^ 0x8000) - 0x8000) * 61 // 125
         return True

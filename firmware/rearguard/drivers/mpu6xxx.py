@@ -30,11 +30,6 @@ _ACCEL2_DEFAULT = const(0x00)  # MPU6886: accel DLPF 218 Hz, no averaging
 _DATA_RDY = const(0x01)
 
 
-def _i16_be(b, i):
-    v = (b[i] << 8) | b[i + 1]
-    return v - 0x10000 if v & 0x8000 else v
-
-
 class Mpu6xxx(Imu):
     STATUS_REG = _INT_STATUS
     BURST = 15  # status + accel xyz + temp + gyro xyz, big-endian
@@ -58,11 +53,16 @@ class Mpu6xxx(Imu):
         self._write(_SMPLRT_DIV, _DIV_50HZ if resting else _DIV_200HZ)
 
     def _decode(self, b):
+        # Big-endian int16 pairs, sign-extended by (v ^ 0x8000) - 0x8000;
+        # written out axis by axis: this runs for every sample.
         if not b[0] & _DATA_RDY:
             return False
-        acc = self._chip_acc
-        gyro = self._chip_gyro
-        for i in range(3):
-            acc[i] = _i16_be(b, 1 + 2 * i) * 125 // 256  # 2048 LSB/g -> milli-g
-            gyro[i] = _i16_be(b, 9 + 2 * i) * 2500 // 41  # 16.4 LSB/(deg/s) -> mdps
+        acc = self._chip_acc  # 2048 LSB/g -> milli-g
+        acc[0] = ((((b[1] << 8) | b[2]) ^ 0x8000) - 0x8000) * 125 // 256
+        acc[1] = ((((b[3] << 8) | b[4]) ^ 0x8000) - 0x8000) * 125 // 256
+        acc[2] = ((((b[5] << 8) | b[6]) ^ 0x8000) - 0x8000) * 125 // 256
+        gyro = self._chip_gyro  # 16.4 LSB/(deg/s) -> mdps
+        gyro[0] = ((((b[9] << 8) | b[10]) ^ 0x8000) - 0x8000) * 2500 // 41
+        gyro[1] = ((((b[11] << 8) | b[12]) ^ 0x8000) - 0x8000) * 2500 // 41
+        gyro[2] = ((((b[13] << 8) | b[14]) ^ 0x8000) - 0x8000) * 2500 // 41
         return True
