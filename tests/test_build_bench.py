@@ -52,3 +52,26 @@ def test_core_figures_are_the_ones_the_issue_names(monkeypatch):
         "alloc_bytes_per_tick": 0.03, "heap_after_boot_bytes": 40000, "heap_running_bytes": 41000,
         "heap_with_host_bytes": 47000, "mpy_total_bytes": 41000}
     assert probed and probed[0].endswith("esp32_devkitc")  # the probe ran on the build
+
+
+def _run(lead_ms, available_ms, collided):
+    """One bench row with one wall on the path (tools.bench_obstacle.run_one's shape)."""
+    return {"scenario": "wall", "k": 0, "tags": [], "running_s": 30.0, "false_alerts": 0,
+            "stops_receding": 0, "blind": [], "too_fast_due": False, "too_fast_ms": None,
+            "too_fast_notices": 0, "sun_approaches": [], "stationary_alert_s": 0.0,
+            "false_blind": 0, "speed_error_pct": {"before": [], "after": []},
+            "obstacles": [{"id": "wall", "kind": "wall", "lead_ms": lead_ms,
+                           "available_lead_ms": available_ms, "ratio": lead_ms / available_ms,
+                           "avoidable": False, "collided": collided}]}
+
+
+def test_the_obstacle_bench_reports_the_lead_itself_beside_the_ratio():
+    # A clip that sees the wall later (available 800 ms, not 1000) and alerts at
+    # its first sight scores the better ratio with the shorter lead and a hit.
+    from tools import bench_obstacle
+
+    full = bench_obstacle.summarise([_run(900, 1000, False)])
+    narrow = bench_obstacle.summarise([_run(800, 800, True)])
+    assert narrow["lead_ratio_min"] > full["lead_ratio_min"]
+    assert (narrow["lead_total_s"], narrow["collisions"]) == (0.8, 1)
+    assert (full["lead_total_s"], full["collisions"]) == (0.9, 0)

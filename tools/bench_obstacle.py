@@ -11,7 +11,10 @@ each figure is a spread: `_worst` and `_median` over the runs.
 Per collision-course obstacle: lead ratio = lead_ms / available_lead_ms (first
 alert vs the moment the obstacle was knowable: its first valid sighting, the
 next measurement for one that moves; both before contact in the no-reaction
-run; docs/scenarios.md, "Metrics").
+run; docs/scenarios.md, "Metrics"). The ratio's denominator follows the sensor
+settings the firmware chose, so `lead_total_s` (every collision-course
+obstacle's lead, summed) and `collisions` (all, avoidable or not) stand beside
+it: a change that sees less can raise the ratio and shorten the lead.
 blind_latency_ms: from an `unplug` or `covered` fault to the first BLIND event;
 recovery_ms: from the end of that fault to the end of "blind". too_fast_ms: from
 the first moment at running pace (>= 2 m/s) in strong sun to the first TOO_FAST
@@ -235,6 +238,10 @@ def summarise(rows):
         "lead_ratio_median": round(statistics.median(ratios), 3) if ratios else None,
         "collisions_avoidable": sum(1 for r in rows for o in r["obstacles"]
                                     if o["avoidable"] and o["collided"]),
+        # absolute, beside the ratio: settings that see less shrink its denominator too
+        "collisions": sum(1 for r in rows for o in r["obstacles"] if o["collided"]),
+        "lead_total_s": round(sum(o["lead_ms"] or 0 for r in rows for o in r["obstacles"]
+                                  if o["available_lead_ms"] is not None) / 1000.0, 2),
         "false_alerts": sum(false_by_run),
         "false_alerts_worst_run": max(false_by_run) if false_by_run else None,
         "stops_receding": sum(r["stops_receding"] for r in rows),
