@@ -246,8 +246,10 @@ class RangeTrack:
         newest = self.r_mm[last]
         newest_g = self.g_mm[last]
         n = valid = 0
+        # a held target did not move: its samples from before a gap still make its line
+        max_age = _HELD_MS if self.held else _MAX_AGE_MS
         for k in range(self.count):
-            if ticks_diff(now_ms, self.t_ms[(self.head - 1 - k) % _SIZE]) > _MAX_AGE_MS:
+            if ticks_diff(now_ms, self.t_ms[(self.head - 1 - k) % _SIZE]) > max_age:
                 break
             n += 1
             valid += self.ok[(self.head - 1 - k) % _SIZE]
