@@ -236,6 +236,7 @@ class ObstacleMonitor:
             # along the path (the ground rushing up in a fall is not an obstacle).
             pass
         elif self.track.active(now_ms) and self.track.evidence() >= _CONFIRM_SAMPLES:
+            self.track.held = False  # until _keep_quiet finds the runner standing at it
             self._judge_track(now_ms, body)
         wanted = self._wanted
         if wanted > self.level:
@@ -253,7 +254,6 @@ class ObstacleMonitor:
         # The level the followed target calls for (_wanted) and the level it
         # still holds with hysteresis (_hold), by what its samples can tell.
         track = self.track
-        track.held = False  # until it keeps its distance with the runner standing (_keep_quiet)
         pace = self.pace.speed_mm_s
         if track.ground_like and not track.solid and \
                 not self._off_ground(track, pace, self.ground.seen(now_ms)):
