@@ -122,8 +122,9 @@ class RangeTrack:
             ticks_diff(now_ms, self.last_ms) <= _HELD_MS
 
     def hold(self, now_ms):
-        """A sample that did not show the target gone (a lost measurement)."""
-        if self.held:
+        """A sample that did not show the target gone (a lost measurement): a
+        held target stays active (once lapsed, only a range brings it back)."""
+        if self.held and self.active(now_ms):
             self.seen_ms = now_ms
 
     def predicted_mm(self, now_ms):
