@@ -428,6 +428,89 @@ def test_a_wall_ranged_close_is_not_the_window_after_lost_measurements(fw):
     assert run.first("blind") is None and not run.monitor.covered
 
 
+def standing_at_wall(fw, stop_at_mm, gap, period_ms=60):
+    """Backing to a wall at 1.5 m/s, halting at 3 s with the clip stop_at_mm from
+    it and standing still (the trunk still from 3.2 s) until 9 s. gap(run, t)
+    gives the sample instead of the wall's range ("wall": the wall's)."""
+    body = FakeBody(speed_mm_s=1500)
+    wall = wall_ahead(stop_at_mm + 4500, 1500, stop_at_ms=3000)
+    run = Run(fw, body=body, period_ms=period_ms).run(3000, wall)
+    assert run.monitor.level == fw["events"].STOP
+    body.moving = body.running = False
+    body.cadence_spm = body.speed_mm_s = 0
+    body.balance.still_from_ms = 3200
+
+    def scene(t):
+        sample = gap(run, t)
+        return wall(t) if sample == "wall" else sample
+
+    return run.run(9000, scene)
+
+
+def new_alerts(run, since_ms=3000):
+    return [e for e in run.events if e[1] == "obstacle" and e[0] >= since_ms]
+
+
+@pytest.mark.parametrize("stop_at_mm", [160, 400, 650])
+def test_a_runner_standing_at_a_wall_gets_no_new_alert_after_lost_measurements(fw, stop_at_mm):
+    # Six measurements in a row lost, twice (signal fails that still carry a
+    # quarter of the wall's return; 360 ms, past the 300 ms a track lasts
+    # without a range): the wall keeps its track, its level and its
+    # "standing" state. Before, each gap made the wall a new target, and a new
+    # STOP (CAUTION at 650 mm) buzzed although nobody had moved.
+    signal = wall_ahead(stop_at_mm, 0)(0)[2]
+
+    def gap(run, t):
+        return (2, 20, signal // 4) if 4200 <= t < 4560 or 6000 <= t < 6360 else "wall"
+
+    run = standing_at_wall(fw, stop_at_mm, gap)
+    assert new_alerts(run) == [] and run.first("blind") is None, run.events
+    assert run.levels[-1][1] == 0  # quiet after the reminder, as without lost measurements
+
+
+@pytest.mark.parametrize("stop_at_mm", [400, 650])
+def test_a_runner_standing_at_a_wall_gets_no_new_alert_after_a_driver_recovery(fw, stop_at_mm):
+    # The chip froze and the driver brought it back: 320 ms without a sample
+    # (a bench run of stand_by_wall buzzed CAUTION again for 0.85 s, standing).
+    def gap(run, t):
+        run.tof.ok = not 6000 <= t < 6320
+        if not run.tof.ok:
+            run.tof.fault_ms = 6000
+        return "wall" if run.tof.ok else None
+
+    run = standing_at_wall(fw, stop_at_mm, gap)
+    assert new_alerts(run) == [], run.events
+
+
+def test_a_target_that_left_a_standing_runner_lapses_as_before(fw):
+    # Standing, a person 500 mm behind walks off: the view is clear, its
+    # return gone. The STOP ends once its 800 ms hold is over, as it did
+    # before lost measurements were bridged: nothing holds it.
+    def scene(t):
+        return (0, 500, 48000) if t < 1500 else clear(t)
+
+    run = Run(fw, body=FakeBody(speed_mm_s=0), period_ms=60).run(3000, scene)
+    at = dict(run.levels)
+    assert at[1490] == fw["events"].STOP and at[1500 + 300 + 60] == 0
+
+
+def test_a_person_stepping_in_after_lost_measurements_stops_at_once(fw):
+    # Standing 1.4 m from a wall (held through lost measurements), a person
+    # steps in 400 mm behind right after six lost measurements: STOP within
+    # two samples, as on a clear view.
+    signal = wall_ahead(1400, 0)(0)[2]
+
+    def gap(run, t):
+        if 6000 <= t < 6360:
+            return (2, 20, signal // 4)
+        return (0, 400, 120000) if t >= 6360 else "wall"
+
+    run = standing_at_wall(fw, 1400, gap)
+    stop = run.first("obstacle", "stop")
+    stops = [e[0] for e in new_alerts(run) if e[2] == "stop"]
+    assert stop is not None and stops and stops[0] - 6360 <= 2 * 60, run.events
+
+
 def test_a_smudge_just_after_a_target_left_is_still_the_window(fw):
     # Standing; a target at 800 mm leaves (clear view), and 120 ms later the
     # window reads a few centimetres: far off the target's line, so not it.

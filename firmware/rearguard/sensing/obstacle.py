@@ -46,8 +46,6 @@ _NEARER_MM = const(200)  # ... until it is this much nearer than when it settled
 _STOOD_MS = const(500)  # the trunk still this long (IMU): the runner has stopped, the reminder is due
 _COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the window
 _WINDOW_MM = const(200)  # a target first seen this close is on the window (its echo, with noise)
-_SEEN_COMING_MS = const(600)  # ... unless it lies on the line of a target followed until this long ago
-_SEEN_GATE_MM = const(200)  # ... within this of it (the track's gate, not widened by the lapse)
 _CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
 _GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
 _GROUND_CONFIRM_SAMPLES = const(5)  # samples before a target in the ground band may alert
@@ -108,6 +106,7 @@ class ObstacleMonitor:
         self.pace.update(body.cadence_spm, body.moving)
         if new_sample:
             self._sample(now_ms, tof, body)
+        self._keep_target(now_ms, tof, new_sample, body)
         self.range_valid = tof.ok and tof.status == 0
         self._update_level(now_ms, body)
         self._update_blind(now_ms, tof, body)
@@ -148,6 +147,19 @@ class ObstacleMonitor:
             ground.learn(now_ms, tof.range_mm)
         self._follow(now_ms, tof.range_mm, self.pace.speed_mm_s, kind == ranging.TARGET)
 
+    def _keep_target(self, now_ms, tof, new_sample, body):
+        # A target the runner stands at (held, see _keep_quiet) is not lost to
+        # lost measurements: a sample that ranges nothing while its return is
+        # still strong, one the chip could not measure, or none at all (the
+        # driver recovering) does not show it gone. A clear view whose return
+        # fell does; the runner moving ends the hold (docs/obstacle.md, Tracking).
+        track = self.track
+        if not self._standing(now_ms, body):
+            track.held = False
+        elif not tof.ok or new_sample and (self.kind == ranging.UNUSABLE or (
+                self.kind == ranging.CLEAR and tof.signal_kcps >= _RISING_FLOOR_KCPS)):
+            track.hold(now_ms)
+
     def _rise(self, kind, signal):
         # Is the return growing (something coming out of the distance)? A
         # sample or two that range nothing and fall are lost measurements
@@ -167,16 +179,12 @@ class ObstacleMonitor:
     def _classify(self, now_ms, tof, body):
         kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
         r = tof.range_mm
-        track = self.track
         if kind == ranging.TARGET and r <= _WINDOW_MM and not body.fallen and \
                 -_OFF_PATH_CDEG < body.pitch_cdeg < _OFF_PATH_CDEG and \
-                not track.fits(now_ms, r, self.pace.speed_mm_s) and not (
-                    track.count and ticks_diff(now_ms, track.last_ms) <= _SEEN_COMING_MS and
-                    abs(r - track.predicted_mm(now_ms)) <= _SEEN_GATE_MM):
+                not self.track.fits(now_ms, r, self.pace.speed_mm_s):
             # A few cm away and never seen coming: mud or a smudge on the window
             # (its echo blends with the view), not an obstacle. (Lying after a
-            # fall, it is the ground.) A few lost measurements that let the
-            # followed target's track lapse do not make it new (docs/obstacle.md).
+            # fall, it is the ground.)
             return ranging.NEAR_ZERO
         return kind
 
@@ -228,6 +236,7 @@ class ObstacleMonitor:
             # along the path (the ground rushing up in a fall is not an obstacle).
             pass
         elif self.track.active(now_ms) and self.track.evidence() >= _CONFIRM_SAMPLES:
+            self.track.held = False  # until _keep_quiet finds the runner standing at it
             self._judge_track(now_ms, body)
         wanted = self._wanted
         if wanted > self.level:
@@ -332,6 +341,8 @@ class ObstacleMonitor:
         if self._kept_mm < 0:
             self._kept_mm = d
             self._kept_ms = now_ms
+        # the runner stands at it, close enough to alert: lost measurements do not end it (_keep_target)
+        self.track.held = self._standing(now_ms, body) and d <= self.profile.caution_distance_mm
         kept = ticks_diff(now_ms, self._kept_ms)
         if kept < _REMIND_MS and body.balance.still_ms(now_ms) >= _STOOD_MS:
             self._kept_ms = ticks_add(now_ms, -_REMIND_MS)
@@ -340,6 +351,12 @@ class ObstacleMonitor:
             self._wanted = self._hold = events.NONE
         elif kept >= _REMIND_MS and self._hold > events.CAUTION:
             self._wanted = self._hold = events.CAUTION
+
+    @staticmethod
+    def _standing(now_ms, body):
+        # The gait has no steps, or the trunk has been still long enough to say
+        # the runner stopped (the gait's "moving" ends 1.5 s after the last step).
+        return not body.moving or body.balance.still_ms(now_ms) >= _STOOD_MS
 
     def _level_for(self, d, ttc, margin_mm, ttc_pct):
         p = self.profile

@@ -62,7 +62,8 @@ _MAX_AGE_MS = const(450)  # older samples leave the fit (uneven periods, dropout
 _GATE_MM = const(200)  # a sample this far from the prediction is another target ...
 _GATE_SPEED_MM_S = const(1500)  # ... plus this much per second since the last sample
 _YOUNG_GATE_SPEED_MM_S = const(3000)  # (before the track has a slope of its own)
-_LOST_MS = const(300)  # no fitting sample this long: the target is gone
+_LOST_MS = const(300)  # no fitting sample this long: the target is gone ...
+_HELD_MS = const(1000)  # ... unless held (the runner stands at it): no range this long
 _YOUNG_SAMPLES = const(3)  # a track this young has no slope of its own yet
 _MIN_CLOSING_MM_S = const(150)  # slower than this is not closing (noise, sway)
 _BIG = const(0x40000)  # x * 4096 stays a small int below this
@@ -98,9 +99,15 @@ class RangeTrack:
         self._valid_ms = self._valid_mm = 0
         self.solid = False  # judged an obstacle once: the ground does not turn into one and back
         self.line_misfit = self.ground_misfit = 0  # mm^2, see _misfit
+        # Held: the runner stands at this target (the monitor's judgement). Lost
+        # measurements (hold) keep it active, and a range on its line continues
+        # it, up to _HELD_MS after its last range (docs/obstacle.md, Tracking).
+        self.held = False
+        self.seen_ms = 0  # the last sample that showed it, or did not show it gone
 
     def reset(self):
         self.count = 0
+        self.held = False
         self.samples = 0
         self.support = 0
         self.valid = 0
@@ -111,7 +118,14 @@ class RangeTrack:
         self.range_mm = 0
 
     def active(self, now_ms):
-        return self.count > 0 and ticks_diff(now_ms, self.last_ms) <= _LOST_MS
+        return self.count > 0 and ticks_diff(now_ms, self.seen_ms) <= _LOST_MS and \
+            ticks_diff(now_ms, self.last_ms) <= _HELD_MS
+
+    def hold(self, now_ms):
+        """A sample that did not show the target gone (a lost measurement): a
+        held target stays active (once lapsed, only a range brings it back)."""
+        if self.held and self.active(now_ms):
+            self.seen_ms = now_ms
 
     def predicted_mm(self, now_ms):
         return self.range_mm - self.closing_mm_s * ticks_diff(now_ms, self.last_ms) // 1000
@@ -123,15 +137,16 @@ class RangeTrack:
         fails alone are too spread to trust), the prior (the runner's speed: a
         static obstacle closes at least that fast) predicts it, with a wider
         gate. A track on the ground moves with the predicted ground range (pitch)."""
-        if not self.active(now_ms):
-            return False
         dt = ticks_diff(now_ms, self.last_ms)
+        if self.count == 0 or dt > (_HELD_MS if self.held else _LOST_MS):
+            return False
         closing = self.closing_mm_s
-        gate = _GATE_MM + _GATE_SPEED_MM_S * dt // 1000
+        gap = dt if dt < _LOST_MS else _LOST_MS  # a held target's gate does not widen with the gap
+        gate = _GATE_MM + _GATE_SPEED_MM_S * gap // 1000
         if self.samples < _YOUNG_SAMPLES or self.valid == 0:
             if closing < prior_closing_mm_s:
                 closing = prior_closing_mm_s
-            gate = _GATE_MM + _YOUNG_GATE_SPEED_MM_S * dt // 1000
+            gate = _GATE_MM + _YOUNG_GATE_SPEED_MM_S * gap // 1000
         if _near(range_mm, self.range_mm - closing * dt // 1000, gate):
             return True
         last_g = self.g_mm[(self.head - 1) % _SIZE]
@@ -163,7 +178,7 @@ class RangeTrack:
             self._valid_mm = range_mm
             self.valid += 1
         self.ground_like = ground_like
-        self.last_ms = now_ms
+        self.last_ms = self.seen_ms = now_ms
         self._fit(now_ms)
 
     def _fit(self, now_ms):
@@ -232,8 +247,10 @@ class RangeTrack:
         newest = self.r_mm[last]
         newest_g = self.g_mm[last]
         n = valid = 0
+        # a held target did not move: its samples from before a gap still make its line
+        max_age = _HELD_MS if self.held else _MAX_AGE_MS
         for k in range(self.count):
-            if ticks_diff(now_ms, self.t_ms[(self.head - 1 - k) % _SIZE]) > _MAX_AGE_MS:
+            if ticks_diff(now_ms, self.t_ms[(self.head - 1 - k) % _SIZE]) > max_age:
                 break
             n += 1
             valid += self.ok[(self.head - 1 - k) % _SIZE]
