@@ -240,8 +240,8 @@ def summarise(rows):
                                     if o["avoidable"] and o["collided"]),
         # absolute, beside the ratio: settings that see less shrink its denominator too
         "collisions": sum(1 for r in rows for o in r["obstacles"] if o["collided"]),
-        "lead_total_s": round(sum(o["lead_ms"] or 0 for r in rows for o in r["obstacles"]
-                                  if o["available_lead_ms"] is not None) / 1000.0, 2),
+        "lead_total_s": round(sum(o["lead_ms"] or 0 for r in rows for o in r["obstacles"])
+                              / 1000.0, 2),
         "false_alerts": sum(false_by_run),
         "false_alerts_worst_run": max(false_by_run) if false_by_run else None,
         "stops_receding": sum(r["stops_receding"] for r in rows),
