@@ -127,5 +127,7 @@ class Obstacle:
         gap = self.gap_mm(t_ms, rx, ry, 0.0, heading)
         if gap is None:
             return False
-        # Contact: some part of it is inside the body box behind the clip.
-        return gap <= 0 and gap > -(BODY_DEPTH_MM + 2 * self.radius + 200)
+        # Contact: some part of it is inside the body box behind the clip. (Not
+        # beyond its front: a runner turning round on the spot 0.45 m from a
+        # wall has the wall in front of the body, not in it.)
+        return gap <= 0 and gap > -(BODY_DEPTH_MM + 2 * self.radius)

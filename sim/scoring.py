@@ -55,10 +55,11 @@ class Detections:
                 continue
             self.sighted.setdefault(ob.id, t_ms)
             vx, vy = ob.velocity(t_ms)
-            if math.hypot(vx, vy) > RECEDING_MM_S:
-                self.pending.append(ob)  # crossing towards the path, or running away?
-            else:
+            if math.hypot(vx, vy) <= RECEDING_MM_S:
                 self.know(ob, t_ms)  # it closes at the runner's own speed
+            elif self.world.v + ob.approach_mm_s(t_ms, self.world.heading(t_ms)[0]) > RECEDING_MM_S:
+                self.pending.append(ob)  # crossing towards the path, or running away?
+            # (one keeping its distance, a partner at the same pace, is no threat yet)
 
     def know(self, ob, t_ms):
         world = self.world

@@ -172,3 +172,50 @@ def test_the_pace_the_test_assumes_is_the_firmwares():
     assert pace.default_stride_mm() == profile.Profile().stride_mm == 1540
     for c in (110, 150, 186, 220):
         assert pace_mm_s(c, 1540) == pace.step_mm(c) * c // 60
+
+
+# --- contact and what counts as knowable (sim/obstacles.py, sim/scoring.py) --------------------
+def test_a_runner_turning_round_near_a_wall_touches_it_only_inside_the_body():
+    # The clip is on the runner's back; the body reaches 300 mm in front of it.
+    # Turned round 450 mm from a wall, the wall is in front of the body, not in it.
+    from sim.obstacles import BODY_DEPTH_MM, Obstacle
+
+    wall = Obstacle({"id": "wall", "kind": "wall", "x_mm": 10000, "height_mm": 2000,
+                     "reflectance": 0.6})
+    assert not wall.touches(0, 10000 - 450, 0, heading=180.0)
+    assert wall.touches(0, 10000 - (BODY_DEPTH_MM - 50), 0, heading=180.0)
+    assert wall.touches(0, 10000 + 10, 0, heading=0.0)  # backing into it
+    assert not wall.touches(0, 10000 - 10, 0, heading=0.0)
+
+
+class _Scene:
+    def __init__(self, dominant, distance_mm):
+        self.dominant = dominant
+        self.distance_mm = distance_mm
+
+
+class _Tof:
+    last_scene = None
+
+
+def test_a_partner_keeping_their_distance_becomes_knowable_once_they_close():
+    # Lead is counted from when a detector that never alerts for what does not
+    # close in could know: a partner at the runner's pace is no threat until
+    # they brake (docs/scenarios.md, Metrics).
+    from sim.scoring import Detections
+    from sim.vboard.chips import RAW_VALID
+
+    spec = check({"name": "t", "duration_ms": 20000,
+                  "runner": {"speed": [[0, 2500]], "cadence_spm": 186},
+                  "obstacles": [{"id": "partner", "kind": "runner", "x_mm": 1400,
+                                 "path": [[0, 1400, 0], [10000, 26400, 0], [11000, 26400, 0]]}]})
+    world = World(spec, Rng(4))
+    tof = _Tof()
+    found = Detections(world, tof)
+    for t_ms in range(50, 12000, 50):
+        world.advance(t_ms * 1000)
+        gap = world.obstacles[0].gap_mm(t_ms, world.x, world.y)
+        tof.last_scene = _Scene("partner", gap)
+        found.on_sample(t_ms * 1000, RAW_VALID, int(gap), 0, 5000, 100)
+    assert found.sighted["partner"] == 50
+    assert 10000 <= found.first["partner"][0] <= 10100  # stopped at 10 s: knowable from then
