@@ -27,6 +27,7 @@ from rearguard.sensing.visibility import Visibility
 _CONFIRM_SAMPLES = const(2)  # samples (with a rising signal before) a target needs at all
 _MEASURED_SAMPLES = const(3)  # from here the track's own slope is its closing speed
 _SLOW_CONFIRM_SAMPLES = const(5)  # ... and a target not closing like a static one waits this long
+_SLOW_CLOSING_SAMPLES = const(8)  # ... and, closing slower than _MOVING_MM_S, a full fit (slope noise)
 _MOVING_MM_S = const(500)  # a runner this fast approaches static things at their own speed
 _RECEDING_MM_S = const(150)  # moving away faster than this never alerts
 # A signal above the floor and not falling (dips to 75% allowed: gait sway) for
@@ -276,8 +277,14 @@ class ObstacleMonitor:
             closing = measured = pace
         support = track.support > 0
         static = pace >= _MOVING_MM_S and (track.samples < 2 or support or closing * 3 >= pace)
-        if static and young and not support and track.first_mm <= self.profile.caution_distance_mm:
-            static = track.valid >= 2 and track.valid_closing_mm_s * 2 >= pace
+        if static and not support and track.first_mm <= self.profile.caution_distance_mm and \
+                track.samples < _SLOW_CONFIRM_SAMPLES:
+            # First seen close with no signal growing before: it came from the
+            # side, and the first ranges of its flank close even when it runs
+            # away. Static only if it closes at half the pace (between two valid
+            # samples while young, along its line once measured).
+            static = track.valid >= 2 and track.valid_closing_mm_s * 2 >= pace if young else \
+                closing * 2 >= pace
         if young and static and closing < pace:
             closing = pace  # two samples make a noisy slope
         ttc = ranging.ttc_ms(d, closing)
@@ -318,12 +325,14 @@ class ObstacleMonitor:
         # A level needs the evidence to back it: a STOP from distance two
         # agreeing samples; a young track that closes like a static obstacle at
         # most a WARNING (a STOP from TTC needs a measured closing speed);
-        # anything else its own slope over more samples, and never a target
-        # moving away.
+        # anything else its own slope over more samples, closing: a target
+        # that keeps its distance or moves away (a partner alongside, a
+        # runner who cut in) never alerts from distance alone.
         if track.valid and d <= self.profile.stop_distance_mm:
             return
-        if track.valid == 0 or (young and not static) or measured < -_RECEDING_MM_S \
-                or (not static and track.samples < _SLOW_CONFIRM_SAMPLES):
+        if track.valid == 0 or (young and not static) or measured < -_RECEDING_MM_S or \
+                (not static and (track.samples < _SLOW_CONFIRM_SAMPLES or measured < _KEEPING_MM_S or (
+                    measured < _MOVING_MM_S and track.samples < _SLOW_CLOSING_SAMPLES))):
             self._wanted = events.NONE
             self._hold = self.level
         elif young and self._wanted == events.STOP:
