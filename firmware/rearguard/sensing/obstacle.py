@@ -270,7 +270,15 @@ class ObstacleMonitor:
             # ground (pitch-compensated) it closes like a static obstacle.
             young = True
             closing = measured = pace
-        static = self._static(track, pace, closing, young)
+        # Static: closing at the pace (a signal grown before, or a third of it). One first
+        # seen close without that came from the side, where a flank's first ranges close
+        # even when it runs away: half the pace (between two valid samples, young).
+        support = track.support > 0
+        static = pace >= _MOVING_MM_S and (track.samples < 2 or support or closing * 3 >= pace)
+        if static and not support and track.first_mm <= self.profile.caution_distance_mm and \
+                track.samples < _SLOW_CONFIRM_SAMPLES:
+            static = track.valid >= 2 and track.valid_closing_mm_s * 2 >= pace if young else \
+                closing * 2 >= pace
         if young and static and closing < pace:
             closing = pace  # two samples make a noisy slope
         ttc = ranging.ttc_ms(d, closing)
@@ -283,24 +291,6 @@ class ObstacleMonitor:
         self._keep_quiet(now_ms, d, closing, young, body)
         if self._wanted:
             track.solid = True
-
-    def _static(self, track, pace, closing, young):
-        # A static obstacle closes at the runner's pace: a signal that grew before
-        # the first range, or a first slope of at least a third of it, agrees.
-        # One first seen close without a growing signal before came from the
-        # side (crossing, cutting in; first seen by its flank), and its flank's
-        # first ranges close even when it runs away: it must close at half the
-        # pace (between two valid samples while young, along its line once
-        # measured) until it has the samples of a slow target.
-        support = track.support > 0
-        if pace < _MOVING_MM_S or not (track.samples < 2 or support or closing * 3 >= pace):
-            return False
-        if support or track.first_mm > self.profile.caution_distance_mm or \
-                track.samples >= _SLOW_CONFIRM_SAMPLES:
-            return True
-        if young:
-            return track.valid >= 2 and track.valid_closing_mm_s * 2 >= pace
-        return closing * 2 >= pace
 
     @staticmethod
     def _off_ground(track, pace, ground_seen):
