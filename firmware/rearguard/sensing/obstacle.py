@@ -270,9 +270,9 @@ class ObstacleMonitor:
             # ground (pitch-compensated) it closes like a static obstacle.
             young = True
             closing = measured = pace
-        # Static: closing at the pace (a signal grown before, or a third of it). One first
-        # seen close without that came from the side, where a flank's first ranges close
-        # even when it runs away: half the pace (between two valid samples, young).
+        # Static: closes at the runner's pace (a signal grew before it, or a slope of a third
+        # of the pace). One first seen close with no such signal came from the side, where a
+        # flank's first ranges close even as it runs away: half the pace (2 valid if young).
         support = track.support > 0
         static = pace >= _MOVING_MM_S and (track.samples < 2 or support or closing * 3 >= pace)
         if static and not support and track.first_mm <= self.profile.caution_distance_mm and \
