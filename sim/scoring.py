@@ -30,8 +30,8 @@ FAULT_SETTLE_MS = 1000  # blind this long after a fault ends still counts as the
 class Detections:
     """When the sensor model's ranges first made each obstacle knowable as a
     threat: a static one at its first valid sighting, a moving one at the next
-    measurement after it (one range gives no direction; docs/scenarios.md,
-    "Metrics")."""
+    measurement after a sighting at which it closes on the runner (one range
+    gives no direction; docs/scenarios.md, "Metrics")."""
 
     def __init__(self, world, tof):
         self.world = world

@@ -10,7 +10,7 @@ each figure is a spread: `_worst` and `_median` over the runs.
 
 Per collision-course obstacle: lead ratio = lead_ms / available_lead_ms (first
 alert vs the moment the obstacle was knowable: its first valid sighting, the
-next measurement for one that moves; both before contact in the no-reaction
+next measurement for one that moves once it closes in; both before contact in the no-reaction
 run; docs/scenarios.md, "Metrics"). The ratio's denominator follows the sensor
 settings the firmware chose, so `lead_total_s` (every collision-course
 obstacle's lead, summed) and `collisions` (all, avoidable or not) stand beside
