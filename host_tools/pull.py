@@ -22,7 +22,7 @@ from rearguard import gauge, sessionfile
 
 # Hours of running a full 400 mAh cell gives the clip, from the power model's
 # 30-minute session (docs/power.md; `make bench`: power_long_session_ma).
-FULL_CHARGE_RUNNING_H = 11.0
+FULL_CHARGE_RUNNING_H = 9.0
 
 
 class PullReport:

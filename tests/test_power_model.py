@@ -59,7 +59,7 @@ def test_the_ranging_duty_follows_budget_and_period():
 
 
 def test_the_cpu_pays_for_its_python_out_of_the_sleep_after_each_tick():
-    model = power.PowerModel(load_board_config("esp32_devkitc"), tick_ops=4000)  # 2 ms at 240 MHz
+    model = power.PowerModel(load_board_config("esp32_devkitc"), tick_ops=4000, us_per_op=0.5)  # 2 ms
     cpu = power.CPU_MA["esp32"]
     # one second of ticks: 100 ms awake at 240 MHz (I2C), 900 ms light sleep, 100 wakes
     charge = model.cpu_charge({240: 100, CPU_LIGHT_SLEEP: 900}, 100)
@@ -72,3 +72,9 @@ def test_the_cpu_pays_for_its_python_out_of_the_sleep_after_each_tick():
 def test_the_host_promises_the_hours_the_page_gives():
     row = next(line for line in DOC.splitlines() if line.startswith("| the 30-minute session"))
     assert row.endswith("| %.1f h |" % FULL_CHARGE_RUNNING_H)  # the 'after' column
+
+
+def test_the_cost_of_an_operation_is_the_calibrated_one_on_the_page():
+    flat = " ".join(DOC.split())
+    assert "%.1f µs on MicroPython at 240 MHz, calibrated" % power.US_PER_OP_240 in flat
+    assert "{:,} pystones a second".format(power.PYSTONES_ESP32_240) in flat

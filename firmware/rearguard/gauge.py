@@ -15,7 +15,7 @@ from micropython import const
 _CURVE = b"\x3c\x8a\x92\x9a\xa0\xa8\xae\xbe\xcc\xde\xf0"
 _STEP_PCT = const(10)
 _CELL_MOHM = const(150)  # a 400 mAh pouch cell with its protection circuit and leads
-_AWAKE_LOAD_MA = const(40)  # what the awake clip draws while running (docs/power.md)
+_AWAKE_LOAD_MA = const(44)  # what the awake clip draws while running (docs/power.md)
 
 
 def percent(mv, load_ma=_AWAKE_LOAD_MA):

@@ -1,0 +1,51 @@
+# The CPU calibration's workload (tools/calibrate_cpu.py): the firmware's IMU
+# chain (BodyMonitor: attitude, gait, balance, about 60 % of a running tick's
+# operations) over the probe trace's jog, the same computation under real
+# MicroPython, where it is timed, and under CPython, where its operations are
+# counted. Runs on both: nothing CPython-only here.
+#
+#     rows = mp_cpu.load(path_of_probe_trace_csv)
+#     mp_cpu.run(rows, 20000)     # -> (steps, pitch_cdeg): equal on both runtimes
+from rearguard.sensing.body import BodyMonitor
+
+SAMPLE_MS = 10  # one sample a tick, as App.tick reads the IMU
+
+
+class _Profile:
+    stride_mm = 1500
+    mount_height_mm = 1000
+
+
+class _Log:
+    def emit(self, now_ms, kind, *values):
+        pass
+
+
+class Sample:
+    def __init__(self):
+        self.ax = self.ay = self.az = self.gx = self.gy = self.gz = 0
+
+
+def load(path):
+    """The IMU columns of a trace CSV (docs/formats.md): [(ax, ay, az, gx, gy, gz)]."""
+    rows = []
+    with open(path) as f:
+        f.readline()
+        for line in f:
+            cols = line.strip().split(",")
+            if len(cols) >= 7:
+                rows.append(tuple(int(c) for c in cols[1:7]))
+    return rows
+
+
+def run(rows, n):
+    """n samples through a fresh BodyMonitor, the rows over and over."""
+    body = BodyMonitor(_Profile(), _Log())
+    imu = Sample()
+    now = 0
+    count = len(rows)
+    for i in range(n):
+        imu.ax, imu.ay, imu.az, imu.gx, imu.gy, imu.gz = rows[i % count]
+        now += SAMPLE_MS
+        body.update(now, imu)
+    return body.steps, body.pitch_cdeg
