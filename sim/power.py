@@ -32,7 +32,7 @@ CPU_MA = {
 # operation costs this long on MicroPython at 240 MHz: calibrated by
 # tools/calibrate_cpu.py on pystone_lowmem's published ESP32 speed (docs/power.md).
 PYSTONES_ESP32_240 = 1661  # MicroPython v1.12, ESP32 at 240 MHz (micropython issue 5673)
-US_PER_OP_240 = 1.0  # 0.96-1.08 over five calibrations
+US_PER_OP_240 = 1.0  # 0.96-1.08 over six calibrations
 TICK_OPS = 4800  # when no count is given: running with a target in view (counted)
 LIGHT_SLEEP_WAKE_US = 500  # entry and exit of one light sleep, at the idle current (estimate)
 
