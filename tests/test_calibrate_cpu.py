@@ -53,6 +53,8 @@ def test_a_calibration_runs_end_to_end(tmp_path):
 
 
 def test_it_asks_for_pystone_lowmem_by_name(tmp_path, capsys):
+    assert calibrate_cpu.main([]) == 2
+    assert "pystone_lowmem.py" in capsys.readouterr().err
     assert calibrate_cpu.main([str(tmp_path / "missing.py")]) == 1
     assert "pystone_lowmem.py" in capsys.readouterr().err
     other = tmp_path / "other.py"

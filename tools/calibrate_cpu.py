@@ -144,7 +144,8 @@ def calibrate(pystone_path, samples=SAMPLES, passes=PASSES, timed_passes=TIMED_P
 
 def main(argv):
     if len(argv) != 1:
-        print(__doc__.strip().splitlines()[3].strip(), file=sys.stderr)
+        print("usage: .venv/bin/python -m tools.calibrate_cpu PATH/TO/pystone_lowmem.py",
+              file=sys.stderr)
         return 2
     try:
         result = calibrate(argv[0])
