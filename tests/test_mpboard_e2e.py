@@ -156,3 +156,19 @@ def test_ctrl_c_through_mpremote_stops_the_firmware_cleanly_and_redeploy_works(r
         return [s for s in sessions if 1000 < s["duration_ms"] < LONG_PRESS_MS - SHORT_PRESS_MS]
 
     assert len(interrupted(pull_until(tmp_path / "sessions.db", rig.device, interrupted))) == 1
+
+
+def test_the_cpu_calibration_times_the_workload_on_the_board_then_resets_it(rig):
+    # docs/power.md: on a real clip this measures what an operation costs at
+    # 240 MHz; here the board is WebAssembly, so only the figures' shape is checked.
+    from tools import calibrate_cpu
+
+    booted = len(boots(rig.log))
+    result = calibrate_cpu.on_board(rig.device)
+    assert result["board_freq_mhz"] == 240
+    assert result["firmware_ops_per_sample"] > 1000  # the IMU chain ran, on the deployed firmware
+    assert 0 < result["board_us_per_firmware_op"] < result["board_us_per_sample"]
+    deadline = time.monotonic() + 30
+    while len(boots(rig.log)) <= booted:  # reset into the firmware, which boots again
+        assert time.monotonic() < deadline, "the board was not reset after the timing"
+        time.sleep(0.2)

@@ -18,16 +18,27 @@ the ESP32's too (the same interpreter, compiled for another CPU):
 
 pystone_lowmem is not part of this repository (micropython-lib, MIT licence):
 give the path of its pystone_lowmem.py.
+
+With a clip on USB (the firmware deployed: `make deploy`), its own CPU
+settles it instead, no pystone needed:
+
+    .venv/bin/python -m tools.calibrate_cpu --board /dev/ttyUSB0
+
+stops the firmware (mpremote's Ctrl-C, which the firmware handles: motor off,
+run closed), times the same workload at 240 MHz on the board, and resets it
+back into the firmware: us per operation = the board's time per IMU sample /
+the operations CPython counts for it. Nothing is written to the clip's flash.
 """
 
 import json
 import os
 import statistics
 import sys
+import tempfile
 import types
 
 from sim import loader, power
-from tools import micropython
+from tools import deploy, micropython
 from tools.bench_power import firmware_ops
 
 TRACE = "probe_trace.csv"  # tests/mp/: the allocation probe's synthetic jog
@@ -36,6 +47,12 @@ PASSES = 2000  # pystone passes counted under CPython (530 operations each)
 TIMED_PASSES = 10000  # ... and timed under MicroPython (its clock counts whole milliseconds here)
 REPEATS = 7  # pystone and the workload timed back to back, this many times ...
 INTERPRETERS = 3  # ... in this many fresh interpreters; the median ratio is kept
+
+
+BOARD_ROWS = 60  # trace rows sent to a board (0.6 s of the jog, played over and over)
+BOARD_SAMPLES = 1000  # IMU samples a board times, ...
+BOARD_REPEATS = 3  # ... this many times (the fastest is kept)
+BOARD_LIMIT_S = 120  # ~3 x 2.5 s on an ESP32, with room for a slow host
 
 
 class CalibrationError(Exception):
@@ -70,18 +87,28 @@ def cpython_ops(pystone_path, samples=SAMPLES, passes=PASSES):
     power bench counts a tick's; and what the workload computed."""
     per_pass = firmware_ops(_pystone_proc0(pystone_path), passes,
                             where=os.path.basename(pystone_path)) / passes
+    return (per_pass,) + workload_ops(trace_lines(), samples)
+
+
+def trace_lines(rows=None):
+    with open(os.path.join(micropython.TESTS_MP, TRACE)) as f:
+        lines = f.read().splitlines()
+    return lines if rows is None else lines[:rows + 1]
+
+
+def workload_ops(lines, samples):
+    """(operations per IMU sample, what the workload computed) under CPython."""
     sys.path.insert(0, micropython.TESTS_MP)
     try:
         with loader.firmware_modules():
             import mp_cpu
 
-            rows = mp_cpu.load(os.path.join(micropython.TESTS_MP, TRACE))
+            rows = mp_cpu.rows_of(lines)
             per_sample = firmware_ops(mp_cpu.run, rows, samples) / samples
-            result = mp_cpu.run(rows, samples)
+            return per_sample, list(mp_cpu.run(rows, samples))
     finally:
         sys.path.remove(micropython.TESTS_MP)
         sys.modules.pop("mp_cpu", None)
-    return per_pass, per_sample, list(result)
 
 
 _TIMING = """
@@ -142,13 +169,80 @@ def calibrate(pystone_path, samples=SAMPLES, passes=PASSES, timed_passes=TIMED_P
     }
 
 
+_ON_BOARD = """
+import gc, json, machine, time
+TRACE = %(trace)r
+rows = rows_of(TRACE.split("\\n"))
+machine.freq(240000000)
+run(rows, %(samples)d)
+best = 0
+for _ in range(%(repeats)d):
+    gc.collect()
+    t0 = time.ticks_us()
+    result = run(rows, %(samples)d)
+    dt = time.ticks_diff(time.ticks_us(), t0)
+    best = dt if not best or dt < best else best
+print(%(prefix)r + json.dumps({"us": best, "freq_hz": machine.freq(), "result": list(result)}))
+"""
+
+
+def board_script(lines, samples=BOARD_SAMPLES, repeats=BOARD_REPEATS):
+    """What the board runs: the workload's module and its timing, the rows inline."""
+    with open(os.path.join(micropython.TESTS_MP, "mp_cpu.py")) as f:
+        module = f.read()
+    return module + _ON_BOARD % {"trace": "\n".join(lines), "samples": samples, "repeats": repeats,
+                                 "prefix": micropython.RECORD_PREFIX}
+
+
+def on_board(port, samples=BOARD_SAMPLES, repeats=BOARD_REPEATS):
+    """Time the workload on the clip at `port`, then reset it into its firmware."""
+    lines = trace_lines(BOARD_ROWS)
+    connect = [os.path.relpath(deploy.MPREMOTE, loader.ROOT), "connect", port, "resume"]
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(board_script(lines, samples, repeats))
+    try:
+        said = _mpremote(deploy.Step("timing the workload", connect + ["run", f.name], BOARD_LIMIT_S), port)
+    finally:
+        os.unlink(f.name)
+        _mpremote(deploy.Step("resetting it into its firmware", connect + ["reset"],
+                              deploy.COMMAND_LIMIT_S), port)
+    prefix = micropython.RECORD_PREFIX
+    records = [json.loads(line[len(prefix):]) for line in said.splitlines() if line.startswith(prefix)]
+    if not records:
+        raise CalibrationError("the board on %s printed no timing:\n%s" % (port, said.strip()[-2000:]))
+    record = records[0]
+    ops, result = workload_ops(lines, samples)
+    if record["result"] != result:
+        raise CalibrationError("the workload computed %r on the board, %r under CPython"
+                               % (record["result"], result))
+    us_per_sample = record["us"] / samples
+    return {
+        "board_freq_mhz": record["freq_hz"] // 1000000,
+        "board_us_per_sample": round(us_per_sample, 1),
+        "firmware_ops_per_sample": round(ops, 1),
+        "board_us_per_firmware_op": round(us_per_sample / ops, 3),
+        "model_us_per_op": power.US_PER_OP_240,
+    }
+
+
+def _mpremote(step, port):
+    try:
+        return deploy.run(step, port, capture=True)
+    except deploy.DeployError as e:
+        raise CalibrationError(str(e).replace("deploy stopped: ", "")) from None
+
+
 def main(argv):
-    if len(argv) != 1:
-        print("usage: .venv/bin/python -m tools.calibrate_cpu PATH/TO/pystone_lowmem.py",
-              file=sys.stderr)
+    if len(argv) == 2 and argv[0] == "--board":
+        job = on_board
+    elif len(argv) == 1 and not argv[0].startswith("-"):
+        job = calibrate
+    else:
+        print("usage: .venv/bin/python -m tools.calibrate_cpu PATH/TO/pystone_lowmem.py\n"
+              "       .venv/bin/python -m tools.calibrate_cpu --board PORT", file=sys.stderr)
         return 2
     try:
-        result = calibrate(argv[0])
+        result = job(argv[-1])
     except CalibrationError as e:
         print("calibrate_cpu: %s" % e, file=sys.stderr)
         return 1

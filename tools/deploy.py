@@ -113,10 +113,11 @@ def _size(path):
     return sum(os.path.getsize(os.path.join(here, name)) for here, _dirs, names in os.walk(path) for name in names)
 
 
-def run(step, port):
+def run(step, port, capture=False):
     """One mpremote run, in a process group of its own that is ended at the
-    step's limit (or when deploy itself is interrupted)."""
-    out = subprocess.PIPE if step.refused_if else None
+    step's limit (or when deploy itself is interrupted); with `capture`, what
+    it printed is returned instead of shown."""
+    out = subprocess.PIPE if step.refused_if or capture else None
     proc = subprocess.Popen(step.argv, cwd=ROOT, start_new_session=True, stdout=out, text=True)
     try:
         said, _ = proc.communicate(timeout=step.limit_s)
@@ -130,10 +131,13 @@ def run(step, port):
             proc.wait()
     if step.refused_if and step.refused_if in (said or ""):
         raise DeployError("deploy stopped: " + step.refused)
-    if said:
+    if capture and code == 0:
+        return said or ""
+    if said and not capture:
         print(said, end="")
     if code != 0:
-        raise DeployError("deploy stopped: mpremote failed while %s (is the board on %s?)" % (step.what, port))
+        raise DeployError("deploy stopped: mpremote failed while %s (is the board on %s?)%s"
+                          % (step.what, port, (":\n" + said.strip()) if capture and said else ""))
 
 
 def main(argv=None):

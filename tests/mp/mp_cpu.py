@@ -4,8 +4,8 @@
 # MicroPython, where it is timed, and under CPython, where its operations are
 # counted. Runs on both: nothing CPython-only here.
 #
-#     rows = mp_cpu.load(path_of_probe_trace_csv)
-#     mp_cpu.run(rows, 20000)     # -> (steps, pitch_cdeg): equal on both runtimes
+#     rows = mp_cpu.load(path_of_probe_trace_csv)      # or rows_of(lines)
+#     mp_cpu.run(rows, 4000)      # -> (steps, pitch_cdeg): equal on both runtimes
 from rearguard.sensing.body import BodyMonitor
 
 SAMPLE_MS = 10  # one sample a tick, as App.tick reads the IMU
@@ -26,16 +26,20 @@ class Sample:
         self.ax = self.ay = self.az = self.gx = self.gy = self.gz = 0
 
 
-def load(path):
-    """The IMU columns of a trace CSV (docs/formats.md): [(ax, ay, az, gx, gy, gz)]."""
+def rows_of(lines):
+    """The IMU columns of a trace's CSV lines (docs/formats.md), its header
+    left out: [(ax, ay, az, gx, gy, gz)]."""
     rows = []
-    with open(path) as f:
-        f.readline()
-        for line in f:
-            cols = line.strip().split(",")
-            if len(cols) >= 7:
-                rows.append(tuple(int(c) for c in cols[1:7]))
+    for line in lines:
+        cols = line.strip().split(",")
+        if len(cols) >= 7 and cols[0].isdigit():
+            rows.append(tuple(int(c) for c in cols[1:7]))
     return rows
+
+
+def load(path):
+    with open(path) as f:
+        return rows_of(f)
 
 
 def run(rows, n):
