@@ -5,9 +5,7 @@ pystone_lowmem itself is not in the repository: a stand-in program takes its
 place here."""
 
 import json
-import os
 
-from sim import loader
 from tools import calibrate_cpu, micropython
 
 STAND_IN = """
@@ -22,18 +20,7 @@ def Proc0(loops):
 
 
 def test_the_workload_computes_the_same_under_micropython_and_cpython():
-    import sys
-
-    sys.path.insert(0, micropython.TESTS_MP)
-    try:
-        with loader.firmware_modules():
-            import mp_cpu
-
-            rows = mp_cpu.load(os.path.join(micropython.TESTS_MP, calibrate_cpu.TRACE))
-            expected = list(mp_cpu.run(rows, 600))
-    finally:
-        sys.path.remove(micropython.TESTS_MP)
-        sys.modules.pop("mp_cpu", None)
+    _ops, expected = calibrate_cpu.workload_ops(calibrate_cpu.trace_lines(), 600)
     code = "import json, mp_cpu\nrows = mp_cpu.load(%r)\nprint('MPJSON ' + json.dumps(list(mp_cpu.run(rows, 600))))" % (
         micropython.DEVICE_TESTS_MP + "/" + calibrate_cpu.TRACE)
     got = micropython.run(code).check().records()[0]

@@ -112,20 +112,16 @@ def workload_ops(lines, samples):
 
 
 _TIMING = """
-import json, time, mp_cpu
+import json, mp_cpu
 rows = mp_cpu.load(%(trace)r)
 out = {"pass_us": [], "sample_us": [], "result": list(mp_cpu.run(rows, %(samples)d))}
 for _ in range(%(warmup)d):  # Node.js compiles the interpreter's hot code as it runs
     Proc0(%(passes)d)
     mp_cpu.run(rows, %(samples)d)
 for _ in range(%(repeats)d):
-    t0 = time.ticks_us()
-    Proc0(%(passes)d)
-    out["pass_us"].append(time.ticks_diff(time.ticks_us(), t0) / %(passes)d)
-    t0 = time.ticks_us()
-    mp_cpu.run(rows, %(samples)d)
-    out["sample_us"].append(time.ticks_diff(time.ticks_us(), t0) / %(samples)d)
-print("MPJSON " + json.dumps(out))
+    out["pass_us"].append(mp_cpu.timed_us(Proc0, %(passes)d) / %(passes)d)
+    out["sample_us"].append(mp_cpu.timed_us(mp_cpu.run, rows, %(samples)d) / %(samples)d)
+print(%(prefix)r + json.dumps(out))
 """
 
 
@@ -133,7 +129,8 @@ def micropython_times(pystone_path, samples=SAMPLES, passes=TIMED_PASSES, repeat
     """MicroPython (WebAssembly) time per pystone pass and per IMU sample, us,
     as (pass, sample) pairs timed back to back; and what the workload computed."""
     timing = _TIMING % {"trace": micropython.DEVICE_TESTS_MP + "/" + TRACE, "samples": samples,
-                        "passes": passes, "repeats": repeats, "warmup": repeats}
+                        "passes": passes, "repeats": repeats, "warmup": repeats,
+                        "prefix": micropython.RECORD_PREFIX}
     steps = [read_pystone(pystone_path), timing]
     jobs = {"run%d" % i: steps for i in range(INTERPRETERS)}
     records = [r.check().records()[0] for r in micropython.run_batch(jobs, timeout=900).values()]
@@ -170,17 +167,15 @@ def calibrate(pystone_path, samples=SAMPLES, passes=PASSES, timed_passes=TIMED_P
 
 
 _ON_BOARD = """
-import gc, json, machine, time
+import gc, json, machine
 TRACE = %(trace)r
 rows = rows_of(TRACE.split("\\n"))
 machine.freq(240000000)
-run(rows, %(samples)d)
+result = run(rows, %(samples)d)
 best = 0
 for _ in range(%(repeats)d):
     gc.collect()
-    t0 = time.ticks_us()
-    result = run(rows, %(samples)d)
-    dt = time.ticks_diff(time.ticks_us(), t0)
+    dt = timed_us(run, rows, %(samples)d)
     best = dt if not best or dt < best else best
 print(%(prefix)r + json.dumps({"us": best, "freq_hz": machine.freq(), "result": list(result)}))
 """

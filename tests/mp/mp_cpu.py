@@ -6,6 +6,7 @@
 #
 #     rows = mp_cpu.load(path_of_probe_trace_csv)      # or rows_of(lines)
 #     mp_cpu.run(rows, 4000)      # -> (steps, pitch_cdeg): equal on both runtimes
+#     mp_cpu.timed_us(mp_cpu.run, rows, 4000)   # MicroPython only: its wall time, us
 from rearguard.sensing.body import BodyMonitor
 
 SAMPLE_MS = 10  # one sample a tick, as App.tick reads the IMU
@@ -53,3 +54,13 @@ def run(rows, n):
         now += SAMPLE_MS
         body.update(now, imu)
     return body.steps, body.pitch_cdeg
+
+
+def timed_us(fn, *args):
+    """fn(*args)'s wall time in us by the interpreter's own clock (MicroPython's
+    ticks: CPython has none, and counts operations instead)."""
+    from time import ticks_diff, ticks_us
+
+    t0 = ticks_us()
+    fn(*args)
+    return ticks_diff(ticks_us(), t0)
