@@ -570,6 +570,50 @@ def test_a_smudge_just_after_a_target_left_is_still_the_window(fw):
     assert blind is not None and blind - 2000 <= 500
 
 
+def smudge_echo(near_mm, far_mm, kcps):
+    """Mud on the window from 1 s while running: the cover glass's echo blends
+    with the view behind into readings between near and far at about the
+    echo's own signal (before it, a clear view with the ground's faint signal).
+    The more of the window it covers, the nearer and stronger."""
+    def scene(t):
+        if t < 1000:
+            return (2, 20, 170)
+        n = t // 50
+        return (1 if n % 3 == 0 else 0, near_mm + (n * 37) % (far_mm - near_mm + 1), kcps + n % 7 * 10)
+
+    return scene
+
+
+@pytest.mark.parametrize("near_mm,far_mm,kcps", [(90, 240, 1850), (400, 580, 850)])
+def test_a_smudge_echo_is_the_window_wherever_the_view_puts_it(fw, near_mm, far_mm, kcps):
+    # smudged_window (20 seeds), runs 7 and 12: a STOP at 202 and 216 mm (half
+    # covered); a fifth of the window covered: 400-570 mm, ~0.9 Mcps.
+    run = Run(fw).run(4000, smudge_echo(near_mm, far_mm, kcps), noise_mm=0)
+    assert [e for e in run.events if e[1] == "obstacle"] == []
+    assert run.first("blind") is not None
+
+
+def test_a_person_stepping_in_close_behind_a_smudged_window_alerts(fw):
+    # Their return adds to the echo, far stronger than it: a person (30%) 400
+    # mm behind a half-covered window reads ~350 mm at ~14.7 Mcps.
+    echo = smudge_echo(90, 240, 1850)
+
+    def scene(t):
+        return echo(t) if t < 3000 else (0, 350, 14700)
+
+    run = Run(fw).run(4000, scene)
+    stop = run.first("obstacle", "stop")
+    assert stop is not None and stop - 3000 <= 2 * 50, run.events
+
+
+def test_a_dark_person_stepping_in_within_the_stop_distance_alerts(fw):
+    # 10% reflectance filling the view at 500 mm: ~5.5 Mcps, twice the least
+    # a real target returns there.
+    run = Run(fw).run(3000, lambda t: clear(t) if t < 2000 else (0, 500, 5450))
+    stop = run.first("obstacle", "stop")
+    assert stop is not None and stop - 2000 <= 2 * 50, run.events
+
+
 def test_driver_fault_is_blind_and_recovery_brings_alerts_back(fw):
     run = Run(fw, body=FakeBody(speed_mm_s=0))
     run.run(1000, clear)

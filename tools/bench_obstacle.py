@@ -2,7 +2,8 @@
 run through the unchanged firmware on the virtual board, scored against the
 simulator's ground truth, over several seeds: the shipped world first, then
 worlds randomised the way real ones vary (mount tilt and height, the runner's
-stride, reflectances, light; the athlete profile left at its defaults), so
+stride, reflectances, light, how much of the window mud covers; the athlete
+profile left at its defaults), so
 each figure is a spread: `_worst` and `_median` over the runs.
 
     figures()        # {"lead_ratio_min": 0.93, "false_alerts": 0, ...}
@@ -45,6 +46,7 @@ MOUNT_MM = (800, 1150)  # the clip's real height; the profile keeps saying 1000
 STEP_SCATTER = (0.88, 1.12)  # a runner's step against the population's at that speed
 REFLECTANCE_SCATTER = (0.7, 1.3)
 LIGHT_SCATTER = (0.8, 1.25)
+PARTIAL_COVER = (0.1, 0.9)  # how much of the window mud covers (a partial cover's share)
 
 
 def backward_step_mm(speed_mm_s):
@@ -82,6 +84,9 @@ def variant(spec, k):
     ground["reflectance"] = min(0.9, ground.get("reflectance", 0.3) * rnd.uniform(*REFLECTANCE_SCATTER))
     light = rnd.uniform(*LIGHT_SCATTER)
     out["ambient"] = [[t, a * light] for t, a in out["ambient"]]
+    for fault in out.get("faults", []):
+        if fault["kind"] == "covered" and fault.get("cover", 1.0) < 1.0:
+            fault["cover"] = round(rnd.uniform(*PARTIAL_COVER), 2)
     out["seed"] = spec["seed"] + 1000 * k
     return scenario.check(out, "%s (seed run %d)" % (spec["name"], k))
 

@@ -47,6 +47,10 @@ _NEARER_MM = const(200)  # ... until it is this much nearer than when it settled
 _STOOD_MS = const(500)  # the trunk still this long (IMU): the runner has stopped, the reminder is due
 _COVERED_SAMPLES = const(3)  # near-zero readings in a row: something on the window
 _WINDOW_MM = const(200)  # a target first seen this close is on the window (its echo, with noise)
+# ... and one first seen this close with less signal than a dark (5%) target filling
+# the view returns there: the window's echo blended with the view behind
+_ECHO_MM = const(600)
+_DARK_KCPS_AT_1M = const(680)  # (the chip model's scale: 88% white, 12 Mcps at 1 m)
 _CLEAR_BLIND_SAMPLES = const(2)  # good samples in a row that end "blind"
 _GROUND_CLOSING_MM_S = const(350)  # ground does not close (pitch-compensated: 99% within +-200)
 _GROUND_CONFIRM_SAMPLES = const(5)  # samples before a target in the ground band may alert
@@ -180,13 +184,15 @@ class ObstacleMonitor:
     def _classify(self, now_ms, tof, body):
         kind = ranging.classify(tof.status, tof.range_mm, tof.signal_kcps, tof.mode)
         r = tof.range_mm
-        if kind == ranging.TARGET and r <= _WINDOW_MM and not body.fallen and \
-                -_OFF_PATH_CDEG < body.pitch_cdeg < _OFF_PATH_CDEG and \
+        if (kind == ranging.TARGET or kind == ranging.WEAK) and r <= _ECHO_MM and \
+                not body.fallen and -_OFF_PATH_CDEG < body.pitch_cdeg < _OFF_PATH_CDEG and \
                 not self.track.fits(now_ms, r, self.pace.speed_mm_s):
-            # A few cm away and never seen coming: mud or a smudge on the window
-            # (its echo blends with the view), not an obstacle. (Lying after a
-            # fall, it is the ground.)
-            return ranging.NEAR_ZERO
+            # Close and never seen coming: a few cm away, or with less signal than
+            # anything real there returns, it is mud or a smudge on the window
+            # (its echo blends with the view behind into a near range), not an
+            # obstacle. (Lying after a fall, it is the ground.) In cm: no long ints.
+            if r <= _WINDOW_MM or tof.signal_kcps < _DARK_KCPS_AT_1M * 10000 // ((r // 10) * (r // 10)):
+                return ranging.NEAR_ZERO
         return kind
 
     def _follow(self, now_ms, range_mm, prior_mm_s, valid):
