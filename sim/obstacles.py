@@ -98,10 +98,12 @@ class Obstacle:
         return [(cx - self.half_dx + 2 * self.half_dx * i / n,
                  cy - self.half_dy + 2 * self.half_dy * i / n) for i in range(n + 1)]
 
-    def gap_mm(self, t_ms, rx, ry, lateral_margin=0.0, heading=0.0):
+    def gap_mm(self, t_ms, rx, ry, lateral_margin=0.0, heading=0.0, passed_mm=None):
         """Distance along the path (the runner's heading, deg) from the clip to this
         obstacle where it crosses the runner's body band, or None if it is not on
-        the path now."""
+        the path now. Parts more than passed_mm behind the clip are left out (an
+        oblique fence's part beside the runner's flank is behind them, its part
+        on the path still ahead)."""
         band = BODY_HALF_WIDTH_MM + lateral_margin
         ch, sh = cos_sin(heading)
         best = None
@@ -113,6 +115,8 @@ class Obstacle:
                 continue
             depth = math.sqrt(self.radius * self.radius - off * off) if off > 0 else self.radius
             gap = along - depth
+            if passed_mm is not None and gap < -passed_mm:
+                continue
             if best is None or gap < best:
                 best = gap
         return best

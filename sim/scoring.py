@@ -23,6 +23,7 @@ OBSTACLE_PATTERNS = ("stop", "warning", "caution")
 STEADY_MS = 2000  # the true speed held within 5% this long: its estimate is judged
 STEADY_MIN_MM_S = 1200
 PASSED_MM = 1500  # a static obstacle this close on the path has been approached
+BEHIND_MM = 400  # a part of an obstacle this far behind the clip has been passed
 WINDOW_BLOCKED_MM = 100  # an obstacle this close covers the window: blind is true
 FAULT_SETTLE_MS = 1000  # blind this long after a fault ends still counts as the fault's
 
@@ -153,14 +154,14 @@ def alert_cause(world, t_ms, reaction_ms, braking):
         for ahead in (0, FALSE_ALERT_LOOKAHEAD_MS // 2, FALSE_ALERT_LOOKAHEAD_MS):
             t = t_ms + ahead
             gap = ob.gap_mm(t, x + v * ahead / 1000.0 * _cos(heading),
-                            y + v * ahead / 1000.0 * _sin(heading), 300, heading)
+                            y + v * ahead / 1000.0 * _sin(heading), 300, heading, BEHIND_MM)
             if gap is None:
                 continue
             approach = ob.approach_mm_s(t_ms, heading)
             closing = max(0.0, v + approach)
             horizon = (stopping_distance_mm(v, -approach, reaction_ms, braking)
                        + FALSE_ALERT_MARGIN_MM + closing * FALSE_ALERT_LOOKAHEAD_MS / 1000.0)
-            if -400 <= gap <= horizon:
+            if gap <= horizon:
                 if v + approach < -RECEDING_MM_S:
                     cause = "receding"
                     continue

@@ -188,6 +188,26 @@ def test_a_runner_turning_round_near_a_wall_touches_it_only_inside_the_body():
     assert not wall.touches(0, 10000 - 10, 0, heading=0.0)
 
 
+def test_an_alert_just_before_an_oblique_fence_is_justified():
+    # A fence 25 deg off the path's line: its part beside the runner's flank
+    # is already behind the clip when its part on the path is 0.3 m away.
+    # An alert then is no false alert (it counted as one: the nearest part of
+    # the fence in the widened band was more than 400 mm behind the clip).
+    from sim import scoring
+
+    spec = check({"name": "t", "duration_ms": 10000,
+                  "runner": {"speed": [[0, 2000]], "cadence_spm": 180},
+                  "obstacles": [{"id": "fence", "kind": "fence", "x_mm": 8000, "angle_deg": 65,
+                                 "length_mm": 8000, "fill": 0.6, "reflectance": 0.45}]})
+    world = World(spec, Rng(4))
+    t_ms = 3680  # the clip 7.36 m on, the fence's part on the path ~0.28 m behind it
+    world.advance(t_ms * 1000)
+    fence = world.obstacles[0]
+    assert 200 < fence.gap_mm(t_ms, world.x, world.y, 0.0) < 400
+    assert fence.gap_mm(t_ms, world.x, world.y, 300) < -400
+    assert scoring.alert_cause(world, t_ms, world.reaction_ms, world.braking) == "justified"
+
+
 class _Scene:
     def __init__(self, dominant, distance_mm):
         self.dominant = dominant
