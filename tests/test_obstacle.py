@@ -309,6 +309,26 @@ def test_a_runner_cutting_in_whose_flank_closes_then_runs_away_gets_no_stop(fw):
     assert all(t < 2000 + 2 * 60 + 10 for t, _lvl in levels)  # at most the young track's WARNING
 
 
+def test_a_runner_cutting_in_gets_no_stop_when_the_pace_reads_low(fw):
+    # A runner at 2.5 m/s whose longer-than-usual stride the clip has not
+    # learned (the pace reads 1.94 m/s). Someone cuts in 0.7 m behind from the
+    # right and runs away at 0.3 m/s: the ranges to their flank fall 925 -> 832
+    # -> 807 mm (a line closing at ~1 m/s, half the low pace), then rise. Half
+    # the pace erring high (while the stride is a guess) is what a target
+    # first seen close must close at: no STOP (before: a STOP from TTC).
+    flank = [925, 832, 807, 836, 896, 930, 929, 949, 980, 1010, 1040, 1070]
+
+    def scene(t):
+        if t < 2000:
+            return clear(t)
+        i = (t - 2000) // 60
+        return (0, flank[i], 4000) if i < len(flank) else clear(t)
+
+    run = Run(fw, body=FakeBody(speed_mm_s=1940), period_ms=60).run(3000, scene, noise_mm=0)
+    assert 1900 <= run.monitor.pace.speed_mm_s <= 1980
+    assert run.first("obstacle", "stop") is None, run.events
+
+
 def test_a_partner_keeping_their_distance_close_behind_raises_nothing(fw):
     # Beyond the STOP floor (600 mm), a target 0.9 m away at the runner's pace
     # keeps its distance: no WARNING from distance alone (before: a WARNING in

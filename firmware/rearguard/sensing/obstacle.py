@@ -191,7 +191,8 @@ class ObstacleMonitor:
             # anything real there returns, it is mud or a smudge on the window
             # (its echo blends with the view behind into a near range), not an
             # obstacle. (Lying after a fall, it is the ground.) In cm: no long ints.
-            if r <= _WINDOW_MM or tof.signal_kcps < _DARK_KCPS_AT_1M * 10000 // ((r // 10) * (r // 10)):
+            cm = r // 10
+            if r <= _WINDOW_MM or tof.signal_kcps < _DARK_KCPS_AT_1M * 10000 // (cm * cm):
                 return ranging.NEAR_ZERO
         return kind
 
@@ -278,13 +279,13 @@ class ObstacleMonitor:
             closing = measured = pace
         # Static: closes at the runner's pace (a signal grew before it, or a slope of a third
         # of the pace). One first seen close with no such signal came from the side, where a
-        # flank's first ranges close even as it runs away: half the pace (2 valid if young).
+        # flank's first ranges close as it runs away: half the pace erring high, 2 valid if young.
         support = track.support > 0
         static = pace >= _MOVING_MM_S and (track.samples < 2 or support or closing * 3 >= pace)
         if static and not support and track.first_mm <= self.profile.caution_distance_mm and \
                 track.samples < _SLOW_CONFIRM_SAMPLES:
-            static = track.valid >= 2 and track.valid_closing_mm_s * 2 >= pace if young else \
-                closing * 2 >= pace
+            static = (track.valid_closing_mm_s if young else closing) * 2 >= self.pace.fast_mm_s and \
+                (track.valid >= 2 or not young)
         if young and static and closing < pace:
             closing = pace  # two samples make a noisy slope
         ttc = ranging.ttc_ms(d, closing)
