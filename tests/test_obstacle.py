@@ -289,6 +289,17 @@ def test_person_stepping_in_close_stops_within_three_samples(fw):
     assert levels[0] == "stop"  # no detour through caution and warning
 
 
+def flank_from_2_s(flank):
+    """A runner cutting in: these ranges to their flank, one every 60 ms from 2 s."""
+    def scene(t):
+        if t < 2000:
+            return clear(t)
+        i = (t - 2000) // 60
+        return (0, flank[i], 4000) if i < len(flank) else clear(t)
+
+    return scene
+
+
 def test_a_runner_cutting_in_whose_flank_closes_then_runs_away_gets_no_stop(fw):
     # What the 20-seed bench showed (cut_in_ahead run 15): someone cuts in
     # 0.9 m behind and runs away at 0.7 m/s; entering the cone, the ranges to
@@ -297,13 +308,7 @@ def test_a_runner_cutting_in_whose_flank_closes_then_runs_away_gets_no_stop(fw):
     # distance of a target that does not close.
     flank = [914, 809, 777, 829, 892, 956, 979, 1030, 1050, 1100, 1150, 1200]
 
-    def scene(t):
-        if t < 2000:
-            return clear(t)
-        i = (t - 2000) // 60
-        return (0, flank[i], 4000) if i < len(flank) else clear(t)
-
-    run = Run(fw, period_ms=60).run(3000, scene, noise_mm=0)
+    run = Run(fw, period_ms=60).run(3000, flank_from_2_s(flank), noise_mm=0)
     assert run.first("obstacle", "stop") is None
     levels = [(t, lvl) for t, k, lvl in run.events if k == "obstacle"]
     assert all(t < 2000 + 2 * 60 + 10 for t, _lvl in levels)  # at most the young track's WARNING
@@ -318,13 +323,8 @@ def test_a_runner_cutting_in_gets_no_stop_when_the_pace_reads_low(fw):
     # first seen close must close at: no STOP (before: a STOP from TTC).
     flank = [925, 832, 807, 836, 896, 930, 929, 949, 980, 1010, 1040, 1070]
 
-    def scene(t):
-        if t < 2000:
-            return clear(t)
-        i = (t - 2000) // 60
-        return (0, flank[i], 4000) if i < len(flank) else clear(t)
-
-    run = Run(fw, body=FakeBody(speed_mm_s=1940), period_ms=60).run(3000, scene, noise_mm=0)
+    body = FakeBody(speed_mm_s=1940)
+    run = Run(fw, body=body, period_ms=60).run(3000, flank_from_2_s(flank), noise_mm=0)
     assert 1900 <= run.monitor.pace.speed_mm_s <= 1980
     assert run.first("obstacle", "stop") is None, run.events
 
