@@ -3,8 +3,8 @@ run through the unchanged firmware on the virtual board, scored against the
 simulator's ground truth, over several seeds: the shipped world first, then
 worlds randomised the way real ones vary (mount tilt and height, the runner's
 stride, reflectances, light, how much of the window mud covers; the athlete
-profile left at its defaults), so
-each figure is a spread: `_worst` and `_median` over the runs.
+profile left at its defaults), so each figure is a spread: `_worst` and
+`_median` over the runs.
 
     figures()        # {"lead_ratio_min": 0.93, "false_alerts": 0, ...}
     .venv/bin/python -m tools.bench_obstacle [SCENARIO.json ...]   # the per-scenario table
