@@ -329,6 +329,41 @@ def test_a_runner_cutting_in_gets_no_stop_when_the_pace_reads_low(fw):
     assert run.first("obstacle", "stop") is None, run.events
 
 
+def test_a_runner_who_cut_in_and_draws_away_is_not_a_wall_emerging_from_the_ground(fw):
+    # cut_in_from_right, run 3 (recorded from the simulator): someone cut in
+    # 0.86 m behind and draws away at 0.3 m/s, tracked for 2 s; as the trunk
+    # sways the beam 14 deg down, the ground's band reaches 1.5 m and their
+    # newest range (1576 mm) lies in it, where the ground's predicted range
+    # swings by metres with the pitch. Taken for a wall emerging from the
+    # ground, it got a WARNING. A track that did not start on the ground is
+    # not one (status, range, signal, trunk pitch every 60 ms).
+    samples = [(2, 12, 64, 1040), (2, 1, 40, 693), (2, 57, 664, 579), (0, 858, 1840, 791),
+               (0, 846, 2984, 1167), (0, 857, 4192, 1067), (0, 878, 4664, 928),
+               (0, 883, 4640, 590), (0, 899, 4312, 509), (0, 927, 4128, 826),
+               (0, 942, 3608, 1384), (0, 980, 3440, 1292), (0, 965, 3440, 976),
+               (0, 984, 3352, 644), (0, 1025, 3176, 663), (0, 1035, 2912, 1014),
+               (0, 1106, 2672, 1586), (0, 1090, 2600, 1314), (0, 1090, 2568, 944),
+               (0, 1094, 2480, 579), (0, 1120, 2416, 555), (0, 1143, 2216, 920),
+               (0, 1201, 2088, 1597), (0, 1209, 2016, 1326), (0, 1227, 1952, 959),
+               (0, 1249, 1904, 663), (0, 1262, 1832, 727), (0, 1276, 1720, 1042),
+               (0, 1361, 1616, 1613), (0, 1354, 1584, 1350), (0, 1292, 1496, 1051),
+               (0, 1312, 1496, 791), (0, 1369, 1416, 826), (1, 1403, 1376, 1163),
+               (1, 1493, 1224, 1753), (0, 1466, 1208, 1394), (0, 1446, 1216, 1011),
+               (0, 1445, 1208, 736), (0, 1502, 1168, 814), (1, 1503, 1112, 1170),
+               (1, 1576, 968, 1432), (1, 1576, 968, 1327)]
+    body = FakeBody(speed_mm_s=1970)
+
+    def scene(t):
+        i = (t - 2000) // 60
+        if t < 2000 or i >= len(samples):
+            return clear(t)
+        status, r, signal, body.pitch_cdeg = samples[i]
+        return (status, r, signal)
+
+    run = Run(fw, body=body, period_ms=60).run(2000 + 60 * len(samples), scene, noise_mm=0)
+    assert [e for e in run.events if e[1] == "obstacle"] == []
+
+
 def test_a_partner_keeping_their_distance_close_behind_raises_nothing(fw):
     # Beyond the STOP floor (600 mm), a target 0.9 m away at the runner's pace
     # keeps its distance: no WARNING from distance alone (before: a WARNING in

@@ -271,10 +271,10 @@ class ObstacleMonitor:
         closing = track.closing_mm_s
         young = track.valid < _MEASURED_SAMPLES
         measured = closing  # what the samples say it does (receding or not)
-        if track.ground_like and not track.solid and closing < pace <= 2 * track.ground_closing_mm_s:
-            # A wall emerging from the ground's blended return took the track
-            # over: its line still holds the ground's samples, but against the
-            # ground (pitch-compensated) it closes like a static obstacle.
+        if track.ground_like and not track.solid and closing < pace <= 2 * track.ground_closing_mm_s \
+                and self.ground.contains(now_ms, track.first_mm):
+            # A wall emerging from the ground's return took over a track that followed the
+            # ground: its line holds the ground's samples; against the ground it closes.
             young = True
             closing = measured = pace
         # Static: closes at the runner's pace (a signal grew before it, or a slope of a third
