@@ -289,15 +289,23 @@ def test_person_stepping_in_close_stops_within_three_samples(fw):
     assert levels[0] == "stop"  # no detour through caution and warning
 
 
-def flank_from_2_s(flank):
-    """A runner cutting in: these ranges to their flank, one every 60 ms from 2 s."""
+def replayed_from_2_s(samples, body=None):
+    """A clear view, then these (status, range, signal) samples one every 60 ms
+    from 2 s (with a fourth, the body's trunk pitch at that sample), then clear."""
     def scene(t):
-        if t < 2000:
-            return clear(t)
         i = (t - 2000) // 60
-        return (0, flank[i], 4000) if i < len(flank) else clear(t)
+        if t < 2000 or i >= len(samples):
+            return clear(t)
+        if body is not None:
+            body.pitch_cdeg = samples[i][3]
+        return samples[i][:3]
 
     return scene
+
+
+def flank_from_2_s(flank):
+    """A runner cutting in: these ranges to their flank, one every 60 ms from 2 s."""
+    return replayed_from_2_s([(0, r, 4000) for r in flank])
 
 
 def test_a_runner_cutting_in_whose_flank_closes_then_runs_away_gets_no_stop(fw):
@@ -352,14 +360,7 @@ def test_a_runner_who_cut_in_and_draws_away_is_not_a_wall_emerging_from_the_grou
                (0, 1445, 1208, 736), (0, 1502, 1168, 814), (1, 1503, 1112, 1170),
                (1, 1576, 968, 1432), (1, 1576, 968, 1327)]
     body = FakeBody(speed_mm_s=1970)
-
-    def scene(t):
-        i = (t - 2000) // 60
-        if t < 2000 or i >= len(samples):
-            return clear(t)
-        status, r, signal, body.pitch_cdeg = samples[i]
-        return (status, r, signal)
-
+    scene = replayed_from_2_s(samples, body)
     run = Run(fw, body=body, period_ms=60).run(2000 + 60 * len(samples), scene, noise_mm=0)
     assert [e for e in run.events if e[1] == "obstacle"] == []
 
